@@ -1,0 +1,91 @@
+"""Writing and verifying the proposal timeline (R14).
+
+``event_write`` appends one ``ProposalEvent``; the caller holds the proposal's
+row lock (``lock_proposal``) so ``seq`` and ``prev_hash`` are taken in order.
+After commit, ``event_committed`` is sent so other apps (notifications) can
+react without proposals knowing about them.
+"""
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.dispatch import Signal
+from django.utils import timezone
+
+from yishi.chain import GENESIS, link_hash, verify_chain
+
+from .models import Proposal, ProposalEvent
+
+# Sent after the transaction that wrote the event commits; kwargs: event_id.
+event_committed = Signal()
+
+
+def _jsonable_amounts(amounts: dict | None) -> dict:
+    out = {}
+    for key, value in (amounts or {}).items():
+        out[key] = format(Decimal(value).quantize(Decimal("0.01")), "f") if value is not None else None
+    return out
+
+
+def event_payload(event: ProposalEvent) -> dict:
+    """The canonical content of an event, as hashed."""
+    return {
+        "proposal": event.proposal_id,
+        "seq": event.seq,
+        "kind": event.kind,
+        "actor": event.actor_id,
+        "on_behalf_of": event.on_behalf_of_id,
+        "created_at": event.created_at,
+        "from": event.from_status,
+        "to": event.to_status,
+        "reason": event.reason,
+        "amounts": event.amounts,
+        "data": event.data,
+    }
+
+
+def lock_proposal(proposal: Proposal) -> Proposal:
+    """Re-read ``proposal`` under a row lock inside the caller's transaction."""
+    proposal.refresh_from_db(from_queryset=Proposal.objects.select_for_update())
+    return proposal
+
+
+def event_write(
+    *, proposal: Proposal, kind: str, actor=None, on_behalf_of=None, from_status: str = "",
+    to_status: str = "", reason: str = "", amounts: dict | None = None, data: dict | None = None,
+) -> ProposalEvent:
+    """Append one event to ``proposal``'s chain. Call inside ``transaction.atomic`` with the lock held."""
+    last = (
+        ProposalEvent.objects.filter(proposal=proposal).order_by("-seq").values("seq", "hash").first()
+    )
+    event = ProposalEvent(
+        proposal=proposal,
+        seq=(last["seq"] + 1) if last else 1,
+        kind=kind,
+        actor=actor,
+        on_behalf_of=on_behalf_of,
+        created_at=timezone.now(),
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason or "",
+        amounts=_jsonable_amounts(amounts),
+        data=data or {},
+        prev_hash=last["hash"] if last else GENESIS,
+    )
+    # Round-trip the timestamp as the database will store it (microseconds, UTC).
+    event.hash = link_hash(event.prev_hash, event_payload(event))
+    event.save(force_insert=True)
+    event_id = event.pk
+    transaction.on_commit(lambda: event_committed.send(sender=ProposalEvent, event_id=event_id))
+    return event
+
+
+def verify_proposal_chains(proposals=None):
+    """Yield (proposal_id, checked, bad_event_or_None, why) for every chain."""
+    qs = Proposal.objects.order_by("pk")
+    if proposals is not None:
+        qs = qs.filter(pk__in=[p.pk for p in proposals])
+    for proposal_id in qs.values_list("pk", flat=True).iterator():
+        rows = ProposalEvent.objects.filter(proposal_id=proposal_id).order_by("seq")
+        checked, bad, why = verify_chain(rows.iterator(), event_payload)
+        yield proposal_id, checked, bad, why

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite. SQLite by default; with DATABASE_URL=postgres://... on
+# PostgreSQL. Browser tests use Debian's Chromium (installed here if missing);
+# service tests use the Redis at REDIS_URL (default redis://127.0.0.1:6379/0).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/bootstrap.sh
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+fi
+set +e
+uv run python manage.py compilemessages --ignore .venv >/dev/null 2>&1
+uv run pytest "$@"
+code=$?
+set -e
+exit $code

@@ -1,0 +1,36 @@
+import os
+
+import pytest
+from django.db import connection
+
+# Playwright's browser runs in the same process as pytest-django.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def postgres():
+    """Tests of real concurrency need PostgreSQL (row locks, parallel transactions).
+
+    On the SQLite pass they are skipped with the reason; the PostgreSQL pass sets
+    YISHI_REQUIRE_POSTGRES=1 (as .ci/run does), and there a missing PostgreSQL
+    fails the test instead of hiding behind a skip.
+    """
+    if connection.vendor != "postgresql":
+        message = "needs PostgreSQL (DATABASE_URL=postgres://...): row locks and real concurrency"
+        if os.environ.get("YISHI_REQUIRE_POSTGRES"):
+            pytest.fail(f"YISHI_REQUIRE_POSTGRES is set but the database is {connection.vendor}: {message}")
+        pytest.skip(message + "; runs in the PostgreSQL pass")
+    return connection
+
+
+@pytest.fixture
+def world(db):
+    from tests.factories import build_world
+
+    return build_world()
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # Factories make dozens of users; PBKDF2 would cost seconds per test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "议事 Yishi"
+admin.site.site_title = "议事 Yishi"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("portal.urls")),
+    path("", include("councils.urls")),
+    path("", include("proposals.urls")),
+    path("", include("funding.urls")),
+    path("", include("notifications.urls")),
+]
