@@ -133,6 +133,32 @@ def holds_post_or_seat_in(user, community: Community, at=None) -> bool:
     return seat or post
 
 
+def _overlapping(qs, starts_at, ends_at=None):
+    """Rows of a membership queryset whose term overlaps ``[starts_at, ends_at)``."""
+    qs = qs.filter(Q(ends_at__isnull=True) | Q(ends_at__gt=starts_at))
+    if ends_at is not None:
+        qs = qs.filter(starts_at__lt=ends_at)
+    return qs
+
+
+def supervises_during(user, community: Community, starts_at, ends_at=None) -> bool:
+    """R2: a board seat over ``community`` (its own board or its subdistrict's) at any time in the term."""
+    seats = BoardSeat.objects.filter(user=user).filter(
+        Q(board__community=community) | Q(board__subdistrict_id=community.subdistrict_id)
+    )
+    return _overlapping(seats, starts_at, ends_at).exists()
+
+
+def holds_post_or_seat_during(user, community: Community, starts_at, ends_at=None) -> bool:
+    """R2: a council seat or staff post in ``community`` (or a street-office post over it)
+    at any time in the term ``[starts_at, ends_at)``."""
+    seats = Seat.objects.filter(user=user, council__community=community)
+    posts = StaffPost.objects.filter(user=user).filter(
+        Q(community=community) | Q(level=StaffLevel.SUBDISTRICT, subdistrict_id=community.subdistrict_id)
+    )
+    return _overlapping(seats, starts_at, ends_at).exists() or _overlapping(posts, starts_at, ends_at).exists()
+
+
 def communities_in_scope(user, at=None):
     """Communities whose private records ``user`` may read as staff or supervisor."""
     if not _authenticated(user):

@@ -7,6 +7,7 @@ sentence a person can act on; a refusal changes nothing.
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -82,7 +83,8 @@ def residency_verify(*, resident: User, group: ResidentGroup, actor: User) -> Re
             open_row = Residency(user=resident, group=group, requested_at=now, starts_at=now)
         open_row.verified_at = now
         open_row.verified_by = actor
-        open_row.starts_at = min(open_row.starts_at, now)
+        # The residency counts from verification, not from the request (R1).
+        open_row.starts_at = now
         open_row.save()
         return open_row
 
@@ -100,8 +102,9 @@ def residency_end(*, residency: Residency, actor: User) -> Residency:
         return residency
 
 
-def _refuse_if_supervisor(user: User, community, at: datetime) -> None:
-    if policies.is_supervisor_of(user, community, at):
+def _refuse_if_supervisor(user: User, community, starts_at: datetime, ends_at: datetime | None = None) -> None:
+    # Any overlap of the terms counts, not only the instant the seat or post starts.
+    if policies.supervises_during(user, community, starts_at, ends_at):
         raise DomainError(
             _("%(name)s是%(community)s的监督人员，不能同时担任议事会成员或工作人员（R2）。")
             % {"name": user.display_name, "community": community.name}
@@ -130,8 +133,13 @@ def seat_assign(
     with transaction.atomic():
         _lock_user(user)
         Council.objects.select_for_update().get(pk=council.pk)
-        _refuse_if_supervisor(user, community, now)
-        if Seat.objects.filter(council=council, user=user, ends_at__isnull=True).exists():
+        _refuse_if_supervisor(user, community, starts_at, ends_at)
+        overlapping = Seat.objects.filter(council=council, user=user).filter(
+            Q(ends_at__isnull=True) | Q(ends_at__gt=starts_at)
+        )
+        if ends_at is not None:
+            overlapping = overlapping.filter(starts_at__lt=ends_at)
+        if overlapping.exists():
             raise DomainError(
                 _("%(name)s已经是%(council)s的成员。") % {"name": user.display_name, "council": council.name}
             )
@@ -189,12 +197,14 @@ def board_seat_assign(
         _lock_user(user)
         if BoardSeat.objects.filter(board=board, user=user, ends_at__isnull=True).exists():
             raise DomainError(_("%(name)s已经是%(board)s的成员。") % {"name": user.display_name, "board": board.name})
-        if not board.community_id and StaffPost.objects.current(now).filter(
-            user=user, subdistrict=board.subdistrict
-        ).exists():
+        # Street-office staff serve every community of their subdistrict, so they
+        # may supervise none of them (staff_post_assign refuses the converse).
+        subdistrict = board.subdistrict if not board.community_id else board.community.subdistrict
+        street_posts = StaffPost.objects.filter(user=user, subdistrict=subdistrict, level=StaffLevel.SUBDISTRICT)
+        if street_posts.filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now)).exists():
             raise DomainError(_("%(name)s在本街道任职，不能同时担任监督人员（R2）。") % {"name": user.display_name})
         for community in communities:
-            if policies.holds_post_or_seat_in(user, community, now):
+            if policies.holds_post_or_seat_during(user, community, now):
                 raise DomainError(
                     _("%(name)s在%(community)s担任议事会成员或工作人员，不能同时担任监督人员（R2）。")
                     % {"name": user.display_name, "community": community.name}

@@ -5,3 +5,16 @@ from django.utils.translation import gettext_lazy as _
 class FundingConfig(AppConfig):
     name = "funding"
     verbose_name = _("资金")
+
+    def ready(self):
+        # Funding plugs into proposals without proposals importing funding (DESIGN.md: dependencies).
+        from proposals import hooks
+        from yishi.chain import register_chain
+
+        from .ledger import verify_fund_chains
+        from .selectors import share_cap_for
+        from .services import on_proposal_transition
+
+        hooks.register_share_cap_lookup(share_cap_for)
+        hooks.register_transition_hook(on_proposal_transition)
+        register_chain("fund_ledger", verify_fund_chains)

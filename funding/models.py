@@ -1,0 +1,483 @@
+"""Money: funds and their ledger, budget reviews, self-raised contributions,
+bids, acceptance, settlement and refunds (R8–R13, R15).
+
+Models hold fields and constraints; every change goes through
+``funding.services``. A fund's balance and available amount are never stored:
+they are sums over its ``LedgerEntry`` rows (``funding.selectors``).
+"""
+
+from decimal import Decimal
+from fractions import Fraction
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from councils.models import Community
+from proposals.enums import DEFAULT_NEGATIVE_LIST, Category
+from proposals.models import Proposal, Resolution
+
+from .enums import (
+    EntryKind,
+    FundKind,
+    PayerKind,
+    RefundCause,
+    ReviewDecision,
+    Satisfaction,
+)
+
+User = settings.AUTH_USER_MODEL
+MONEY = {"max_digits": 12, "decimal_places": 2}
+ZERO = Decimal("0.00")
+
+
+def same_to_the_fen(field: str, expression) -> Q:
+    """``field = expression`` for 2-place money, also where SQLite sums decimals as floats.
+
+    PostgreSQL's numeric is exact, so this is plain equality there; SQLite's
+    30000.00 − 28999.99 is 1000.0100000000002, so equality is "within half a fen".
+    """
+    half_fen = Decimal("0.005")
+    return Q(**{f"{field}__gt": expression - half_fen}) & Q(**{f"{field}__lt": expression + half_fen})
+
+
+def default_negative_list() -> list[str]:
+    return list(DEFAULT_NEGATIVE_LIST)
+
+
+class Fund(models.Model):
+    """公服资金 / 社区基金 of one community for one fiscal year.
+
+    Its configuration (cap, negative list) may be edited; its money only moves
+    through ledger entries.
+    """
+
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="funds", verbose_name=_("社区")
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    kind = models.CharField(_("类别"), max_length=24, choices=FundKind.choices, default=FundKind.PUBLIC_SERVICE)
+    # R3: the most a project may take from this fund, as a percentage of its total.
+    share_cap_percent = models.DecimalField(
+        _("公服资金占比上限（%）"), max_digits=5, decimal_places=2, default=Decimal("50.00"),
+        help_text=_("单个项目申请公服资金占总预算的最高比例。"),
+    )
+    # R8: proposal categories this fund may not pay for.
+    negative_list = models.JSONField(
+        _("负面清单"), default=default_negative_list, blank=True,
+        help_text=_("不得使用本资金的议案类别。"),
+    )
+    created_at = models.DateTimeField(_("设立时间"), default=timezone.now)
+    created_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("设立人")
+    )
+
+    class Meta:
+        verbose_name = _("资金账户")
+        verbose_name_plural = _("资金账户")
+        ordering = ["community", "-year", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "year", "kind"], name="fund_one_per_community_year_kind"),
+            models.CheckConstraint(
+                condition=Q(share_cap_percent__gt=0) & Q(share_cap_percent__lte=100), name="fund_cap_percent_range"
+            ),
+            models.CheckConstraint(condition=Q(year__gte=2000) & Q(year__lte=2100), name="fund_year_sane"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community} {self.year} 年{self.get_kind_display()}"
+
+    @property
+    def share_cap(self) -> Fraction:
+        return Fraction(self.share_cap_percent) / 100
+
+    def negative_list_labels(self) -> list[str]:
+        labels = dict(Category.choices)
+        return [str(labels.get(value, value)) for value in self.negative_list or []]
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class LedgerEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("Ledger entries are append-only.")
+
+    def delete(self):
+        raise AppendOnlyError("Ledger entries are append-only.")
+
+    delete.queryset_only = True
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AppendOnlyError("Ledger entries are append-only.")
+
+
+class LedgerEntry(models.Model):
+    """A movement of a fund (R15): append-only and hash-chained per fund (R14).
+
+    ``balance_delta`` moves the money in the fund; ``reserved_delta`` moves the
+    money promised to approved projects. Balance = Σ balance_delta; reserved =
+    Σ reserved_delta; available = balance − reserved. The signs per kind are
+    in ``funding.enums.ENTRY_SIGNS`` and enforced here by a check constraint.
+    """
+
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="entries", verbose_name=_("资金账户"))
+    seq = models.PositiveIntegerField(_("序号"))
+    kind = models.CharField(_("类别"), max_length=24, choices=EntryKind.choices)
+    balance_delta = models.DecimalField(_("余额变动"), **MONEY)
+    reserved_delta = models.DecimalField(_("预留变动"), **MONEY)
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries",
+        verbose_name=_("议案"),
+    )
+    actor = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("经办人")
+    )
+    counterparty = models.CharField(_("来源/去向"), max_length=120, blank=True)
+    memo = models.TextField(_("说明"), max_length=2000, blank=True)
+    corrects = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections",
+        verbose_name=_("更正的记录"),
+    )
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+    prev_hash = models.CharField(_("上一条哈希"), max_length=64)
+    hash = models.CharField(_("哈希"), max_length=64)
+
+    objects = LedgerEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("资金流水")
+        verbose_name_plural = _("资金流水")
+        ordering = ["fund", "seq"]
+        indexes = [models.Index(fields=["proposal", "kind"])]
+        constraints = [
+            # One writer per link of the chain (the fund row lock makes this the normal case).
+            models.UniqueConstraint(fields=["fund", "seq"], name="ledger_seq_unique"),
+            # R10: at most one release per proposal, also under concurrent clicks.
+            models.UniqueConstraint(
+                fields=["proposal"], condition=Q(kind=EntryKind.RELEASE), name="ledger_one_release_per_proposal"
+            ),
+            models.UniqueConstraint(
+                fields=["proposal"], condition=Q(kind=EntryKind.RESERVATION),
+                name="ledger_one_reservation_per_proposal",
+            ),
+            models.UniqueConstraint(
+                fields=["proposal"], condition=Q(kind=EntryKind.RESERVATION_CANCEL),
+                name="ledger_one_cancel_per_proposal",
+            ),
+            models.UniqueConstraint(
+                fields=["proposal"], condition=Q(kind=EntryKind.SAVINGS_RETURN),
+                name="ledger_one_savings_return_per_proposal",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind__in=[EntryKind.ALLOCATION, EntryKind.DONATION, EntryKind.SAVINGS_RETURN],
+                      balance_delta__gt=0, reserved_delta=0)
+                    | Q(kind=EntryKind.RESERVATION, balance_delta=0, reserved_delta__gt=0)
+                    | Q(kind=EntryKind.RESERVATION_CANCEL, balance_delta=0, reserved_delta__lt=0)
+                    | Q(kind=EntryKind.RELEASE, balance_delta__lt=0, reserved_delta=F("balance_delta"))
+                    | (Q(kind=EntryKind.CORRECTION, reserved_delta=0) & ~Q(balance_delta=0))
+                ),
+                name="ledger_entry_signs",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind__in=[EntryKind.RESERVATION, EntryKind.RESERVATION_CANCEL, EntryKind.RELEASE,
+                                EntryKind.SAVINGS_RETURN], proposal__isnull=False)
+                    | Q(kind__in=[EntryKind.ALLOCATION, EntryKind.DONATION, EntryKind.CORRECTION],
+                        proposal__isnull=True)
+                ),
+                name="ledger_proposal_iff_project_entry",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fund} #{self.seq} {self.get_kind_display()}"
+
+    @property
+    def amount(self) -> Decimal:
+        """The size of the movement, whichever column it moved."""
+        return abs(self.balance_delta) if self.balance_delta else abs(self.reserved_delta)
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise AppendOnlyError("Ledger entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Ledger entries are append-only.")
+
+
+class BudgetReview(models.Model):
+    """预算审核 by street-office staff (R8): approved (with the reserved share) or returned."""
+
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.PROTECT, related_name="budget_reviews", verbose_name=_("议案")
+    )
+    resolution = models.ForeignKey(
+        Resolution, on_delete=models.PROTECT, null=True, blank=True, related_name="budget_reviews",
+        verbose_name=_("审核的决议"),
+    )
+    reviewer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("审核人"))
+    decision = models.CharField(_("结论"), max_length=16, choices=ReviewDecision.choices)
+    total = models.DecimalField(_("总预算"), **MONEY)
+    requested_share = models.DecimalField(_("申请公服资金"), **MONEY)
+    approved_share = models.DecimalField(_("核定公服资金"), null=True, blank=True, **MONEY)
+    reason = models.TextField(_("意见"), max_length=2000, blank=True)
+    fund = models.ForeignKey(
+        Fund, on_delete=models.PROTECT, null=True, blank=True, related_name="reviews", verbose_name=_("资金账户")
+    )
+    reservation = models.OneToOneField(
+        LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="review",
+        verbose_name=_("预留记录"),
+    )
+    reviewed_at = models.DateTimeField(_("审核时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("预算审核")
+        verbose_name_plural = _("预算审核")
+        ordering = ["-reviewed_at"]
+        constraints = [
+            # A proposal is approved once: approval moves it to FUNDED, which never comes back.
+            models.UniqueConstraint(
+                fields=["proposal"], condition=Q(decision=ReviewDecision.APPROVED), name="review_one_approval"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(decision=ReviewDecision.APPROVED, approved_share__isnull=False, fund__isnull=False)
+                    | (Q(decision=ReviewDecision.RETURNED, approved_share__isnull=True, reservation__isnull=True)
+                       & ~Q(reason=""))
+                ),
+                name="review_decision_complete",
+            ),
+            # R8: the reviewer may lower the community share, never raise it.
+            models.CheckConstraint(
+                condition=Q(approved_share__isnull=True)
+                | (Q(approved_share__gte=0) & Q(approved_share__lte=F("requested_share"))),
+                name="review_share_not_raised",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.proposal} · {self.get_decision_display()}"
+
+    @property
+    def self_raised_share(self) -> Decimal | None:
+        if self.approved_share is None:
+            return None
+        return self.total - self.approved_share
+
+
+class Contribution(models.Model):
+    """自筹 (R9): money a household or organisation paid towards the project.
+
+    Never edited: a wrong entry is reversed (``reversed_at``) and entered again.
+    """
+
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.PROTECT, related_name="contributions", verbose_name=_("议案")
+    )
+    payer = models.CharField(_("缴款人"), max_length=100, help_text=_("住户（如 3 栋 2 单元 401）或单位名称。"))
+    payer_kind = models.CharField(_("缴款人类型"), max_length=16, choices=PayerKind.choices, default=PayerKind.HOUSEHOLD)
+    amount = models.DecimalField(_("金额"), **MONEY)
+    receipt_no = models.CharField(_("收据编号"), max_length=40)
+    paid_on = models.DateField(_("缴款日期"))
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("登记人"))
+    recorded_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+    reversed_at = models.DateTimeField(_("冲正时间"), null=True, blank=True)
+    reversed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("冲正人")
+    )
+    reversal_reason = models.TextField(_("冲正理由"), max_length=2000, blank=True)
+
+    class Meta:
+        verbose_name = _("自筹资金")
+        verbose_name_plural = _("自筹资金")
+        ordering = ["recorded_at", "pk"]
+        constraints = [
+            # A receipt counts once; after a reversal the same receipt may be entered again, correctly.
+            models.UniqueConstraint(
+                fields=["proposal", "receipt_no"], condition=Q(reversed_at__isnull=True),
+                name="contribution_receipt_unique",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="contribution_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(reversed_at__isnull=True, reversed_by__isnull=True, reversal_reason="")
+                | (Q(reversed_at__isnull=False, reversed_by__isnull=False) & ~Q(reversal_reason="")),
+                name="contribution_reversal_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.receipt_no} · {self.amount}"
+
+    @property
+    def is_reversed(self) -> bool:
+        return self.reversed_at is not None
+
+
+class Bid(models.Model):
+    """比选 (R12): one contractor's offer; the chosen one carries the panel and the reason."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="bids", verbose_name=_("议案"))
+    contractor = models.CharField(_("施工方"), max_length=120)
+    amount = models.DecimalField(_("报价"), **MONEY)
+    notes = models.TextField(_("说明"), max_length=2000, blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("登记人"))
+    recorded_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+    selected_at = models.DateTimeField(_("选定时间"), null=True, blank=True)
+    selected_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("选定人")
+    )
+    selection_reason = models.TextField(_("选定理由"), max_length=2000, blank=True)
+    panel = models.ManyToManyField(User, blank=True, related_name="bid_panels", verbose_name=_("比选小组"))
+
+    class Meta:
+        verbose_name = _("比选报价")
+        verbose_name_plural = _("比选报价")
+        ordering = ["amount", "recorded_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "contractor"], name="bid_one_per_contractor"),
+            models.UniqueConstraint(
+                fields=["proposal"], condition=Q(selected_at__isnull=False), name="bid_one_selected"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="bid_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contractor} · {self.amount}"
+
+    @property
+    def is_selected(self) -> bool:
+        return self.selected_at is not None
+
+
+class Acceptance(models.Model):
+    """验收 (R13): recorded by the group council with a supervisor present."""
+
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.PROTECT, related_name="acceptances", verbose_name=_("议案")
+    )
+    passed = models.BooleanField(_("验收合格"))
+    satisfaction = models.CharField(_("居民满意度"), max_length=24, choices=Satisfaction.choices)
+    notes = models.TextField(_("验收意见"), max_length=4000, blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("登记人"))
+    supervisor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("到场监督人"))
+    recorded_at = models.DateTimeField(_("验收时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("验收")
+        verbose_name_plural = _("验收")
+        ordering = ["recorded_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal"], condition=Q(passed=True), name="acceptance_one_passed"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.proposal} · {'合格' if self.passed else '不合格'}"
+
+
+class Settlement(models.Model):
+    """决算 (R13): the final accounts of a project, public once recorded.
+
+    Savings = approved total − actual cost, split in proportion to the shares:
+    the community part (rounded half up to the fen) goes back to the fund as a
+    ledger entry; the residents' part is the rest and is refunded per
+    contribution (``Refund``).
+    """
+
+    proposal = models.OneToOneField(
+        Proposal, on_delete=models.PROTECT, related_name="settlement", verbose_name=_("议案")
+    )
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="settlements", verbose_name=_("资金账户"))
+    bid = models.ForeignKey(
+        Bid, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("中选报价")
+    )
+    approved_total = models.DecimalField(_("核定总预算"), **MONEY)
+    community_share = models.DecimalField(_("公服资金"), **MONEY)
+    self_raised_share = models.DecimalField(_("居民自筹"), **MONEY)
+    contributions_collected = models.DecimalField(_("实收自筹"), **MONEY)
+    actual_cost = models.DecimalField(_("实际支出"), **MONEY)
+    savings = models.DecimalField(_("结余"), **MONEY)
+    community_savings = models.DecimalField(_("退回公服资金"), **MONEY)
+    residents_savings = models.DecimalField(_("居民结余部分"), **MONEY)
+    refundable_total = models.DecimalField(_("应退居民"), **MONEY)
+    savings_entry = models.OneToOneField(
+        LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="settlement",
+        verbose_name=_("结余退回记录"),
+    )
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("登记人"))
+    recorded_at = models.DateTimeField(_("决算时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("决算")
+        verbose_name_plural = _("决算")
+        ordering = ["-recorded_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(actual_cost__gt=0), name="settlement_cost_positive"),
+            models.CheckConstraint(
+                condition=Q(actual_cost__lte=F("approved_total")), name="settlement_cost_within_total"
+            ),
+            models.CheckConstraint(
+                condition=same_to_the_fen("savings", F("approved_total") - F("actual_cost")),
+                name="settlement_savings_exact",
+            ),
+            models.CheckConstraint(
+                condition=same_to_the_fen("savings", F("community_savings") + F("residents_savings"))
+                & Q(community_savings__gte=0) & Q(residents_savings__gte=0),
+                name="settlement_split_exact",
+            ),
+            models.CheckConstraint(
+                condition=same_to_the_fen("approved_total", F("community_share") + F("self_raised_share")),
+                name="settlement_shares_sum",
+            ),
+            models.CheckConstraint(condition=Q(refundable_total__gte=0), name="settlement_refundable_nonnegative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.proposal} 决算"
+
+
+class Refund(models.Model):
+    """What is owed back to one contributor: a share of the savings, or all of it on withdrawal."""
+
+    contribution = models.OneToOneField(
+        Contribution, on_delete=models.PROTECT, related_name="refund", verbose_name=_("自筹资金")
+    )
+    settlement = models.ForeignKey(
+        Settlement, on_delete=models.PROTECT, null=True, blank=True, related_name="refunds",
+        verbose_name=_("决算"),
+    )
+    cause = models.CharField(_("原因"), max_length=16, choices=RefundCause.choices)
+    amount = models.DecimalField(_("应退金额"), **MONEY)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+    paid_on = models.DateField(_("退款日期"), null=True, blank=True)
+    paid_recorded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("退款登记人")
+    )
+
+    class Meta:
+        verbose_name = _("应退款")
+        verbose_name_plural = _("应退款")
+        ordering = ["contribution__recorded_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(cause=RefundCause.SAVINGS, settlement__isnull=False)
+                | Q(cause=RefundCause.WITHDRAWAL, settlement__isnull=True),
+                name="refund_cause_matches_settlement",
+            ),
+            models.CheckConstraint(
+                condition=Q(paid_on__isnull=True, paid_recorded_by__isnull=True)
+                | Q(paid_on__isnull=False, paid_recorded_by__isnull=False),
+                name="refund_paid_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contribution} → {self.amount}"

@@ -1,4 +1,37 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "funding"
-urlpatterns = []
+urlpatterns = [
+    # Street office: budget review (R8), release (R10), funds and ledgers (R15), reports.
+    path("street/reviews/", views.review_queue, name="review_queue"),
+    path("street/reviews/<int:pk>/approve/", views.budget_approve, name="budget_approve"),
+    path("street/reviews/<int:pk>/return/", views.budget_return, name="budget_return"),
+    path("street/proposals/<int:pk>/release/", views.release, name="release"),
+    path("street/funds/", views.funds, name="funds"),
+    path("street/funds/new/", views.fund_create, name="fund_create"),
+    path("street/funds/<int:pk>/", views.fund_detail, name="fund_detail"),
+    path("street/funds/<int:pk>/inflow/", views.fund_inflow, name="fund_inflow"),
+    path("street/funds/<int:pk>/correct/", views.fund_correct, name="fund_correct"),
+    path("street/funds/<int:pk>/ledger.<str:fmt>", views.ledger_export, name="ledger_export"),
+    path("street/accounts.<str:fmt>", views.accounts_export, name="accounts_export"),
+    path("street/charts/", views.charts, name="charts"),
+    # The group council's money book of one proposal (R9, R12, R13).
+    path("proposals/<int:pk>/money/", views.proposal_money, name="proposal_money"),
+    path("proposals/<int:pk>/money/contributions/", views.contribution_add, name="contribution_add"),
+    path("proposals/<int:pk>/money/contributions/<int:contribution_pk>/reverse/", views.contribution_reverse,
+         name="contribution_reverse"),
+    path("proposals/<int:pk>/money/bids/", views.bid_add, name="bid_add"),
+    path("proposals/<int:pk>/money/bids/select/", views.bid_choose, name="bid_select"),
+    path("proposals/<int:pk>/money/acceptance/", views.acceptance_add, name="acceptance_add"),
+    path("proposals/<int:pk>/money/settlement/", views.settlement_add, name="settlement_add"),
+    path("proposals/<int:pk>/money/refunds/<int:refund_pk>/paid/", views.refund_paid, name="refund_paid"),
+    # Supervision (R11, R14).
+    path("supervision/", views.supervision, name="supervision"),
+    path("supervision/history/", views.history_check, name="history_check"),
+    path("supervision/proposals/<int:pk>/", views.supervision_detail, name="supervision_detail"),
+    path("supervision/proposals/<int:pk>/opinions/", views.opinion_add, name="opinion_add"),
+    path("supervision/proposals/<int:pk>/holds/", views.hold_add, name="hold_place"),
+    path("supervision/proposals/<int:pk>/holds/<int:hold_pk>/lift/", views.hold_lift, name="hold_lift"),
+]

@@ -1,8 +1,19 @@
 """Turn a DomainError that escaped a view into a readable page, never a 500."""
 
 from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from yishi.errors import DomainError, PermissionDenied
+
+
+def safe_referer(request) -> str:
+    """The page the user came from, when it is on this site; else ""."""
+    referer = request.META.get("HTTP_REFERER", "")
+    if referer and url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return referer
+    return ""
 
 
 class DomainErrorMiddleware:
@@ -17,4 +28,5 @@ class DomainErrorMiddleware:
             return None
         status = 403 if isinstance(exception, PermissionDenied) else 409
         template = "portal/error_fragment.html" if getattr(request, "htmx", False) else "portal/error.html"
-        return render(request, template, {"message": str(exception)}, status=status)
+        context = {"message": str(exception), "back_url": safe_referer(request)}
+        return render(request, template, context, status=status)

@@ -54,7 +54,9 @@ for _state in BEFORE_RELEASE:
 # States in which the proposal's text and budget may still be edited.
 EDITABLE = (S.DRAFT, S.GROUP_REVIEW)
 # States the public can see (drafts and group review are the group's business).
-PUBLIC = tuple(s for s in S.values if s not in (S.DRAFT,))
+# WITHDRAWN is public only for a proposal that had left its group: see
+# ``proposals.selectors.public_q``.
+PUBLIC = tuple(s for s in S.values if s not in (S.DRAFT, S.GROUP_REVIEW))
 
 
 class Category(models.TextChoices):

@@ -7,12 +7,14 @@ react without proposals knowing about them.
 """
 
 from decimal import Decimal
+from itertools import groupby
+from operator import attrgetter
 
 from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
-from yishi.chain import GENESIS, link_hash, verify_chain
+from yishi.chain import GENESIS, link_hash
 
 from .models import Proposal, ProposalEvent
 
@@ -80,12 +82,47 @@ def event_write(
     return event
 
 
+def verify_events(rows) -> tuple[int, ProposalEvent | None, str]:
+    """Walk one proposal's events in ``seq`` order: (checked, first bad event or None, why).
+
+    Besides each link's hash it checks that ``seq`` runs 1, 2, 3 ... so a
+    missing event is named as such rather than as a hash mismatch.
+    """
+    prev, expected, checked = GENESIS, 1, 0
+    for row in rows:
+        if row.seq != expected:
+            return checked, row, f"seq {row.seq} where {expected} was expected: an event is missing"
+        if row.prev_hash != prev:
+            return checked, row, "prev_hash does not match the hash of the event before"
+        if link_hash(prev, event_payload(row)) != row.hash:
+            return checked, row, "content does not match its hash (the row was changed)"
+        prev, expected, checked = row.hash, expected + 1, checked + 1
+    return checked, None, ""
+
+
 def verify_proposal_chains(proposals=None):
-    """Yield (proposal_id, checked, bad_event_or_None, why) for every chain."""
+    """Yield (proposal_id, checked, bad_event_or_None, why) for every proposal's chain.
+
+    One streamed query over all events, ordered by (proposal, seq). A proposal
+    without any event yields ``why`` with no row: its history is missing.
+    """
     qs = Proposal.objects.order_by("pk")
     if proposals is not None:
-        qs = qs.filter(pk__in=[p.pk for p in proposals])
-    for proposal_id in qs.values_list("pk", flat=True).iterator():
-        rows = ProposalEvent.objects.filter(proposal_id=proposal_id).order_by("seq")
-        checked, bad, why = verify_chain(rows.iterator(), event_payload)
+        qs = qs.filter(pk__in=[getattr(p, "pk", p) for p in proposals])
+    ids = list(qs.values_list("pk", flat=True))
+    if not ids:
+        return
+    events = ProposalEvent.objects.order_by("proposal_id", "seq")
+    if proposals is not None:
+        events = events.filter(proposal_id__in=ids)
+    groups = groupby(events.iterator(chunk_size=2000), key=attrgetter("proposal_id"))
+    group = next(groups, None)
+    for proposal_id in ids:
+        while group is not None and group[0] < proposal_id:  # cannot happen with the FK; never stall
+            group = next(groups, None)
+        if group is None or group[0] != proposal_id:
+            yield proposal_id, 0, None, "no events: the proposal's history is missing"
+            continue
+        checked, bad, why = verify_events(group[1])
         yield proposal_id, checked, bad, why
+        group = next(groups, None)

@@ -5,7 +5,7 @@ Models hold fields and constraints; every change goes through
 app keeps those and moves the money states through ``proposal_transition``.
 """
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import models
@@ -29,6 +29,48 @@ User = settings.AUTH_USER_MODEL
 MONEY = {"max_digits": 12, "decimal_places": 2}
 # R3: a sane ceiling for one courtyard project (10 million yuan).
 MONEY_CEILING = Decimal("10000000.00")
+
+
+class AppendOnlyError(Exception):
+    """Raised when code tries to change or remove a row of an append-only table (R14)."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Refuses bulk UPDATE and DELETE through the ORM.
+
+    With ``Model.save``/``delete`` refusing existing rows this closes the ORM's
+    doors; on the database a trigger refuses UPDATE (and DELETE on PostgreSQL),
+    migration 0002. What a database owner can still do is caught by the hash
+    chain (``manage.py verify_history``).
+    """
+
+    def update(self, **kwargs):
+        raise AppendOnlyError(f"{self.model.__name__} rows are append-only.")
+
+    def delete(self):
+        raise AppendOnlyError(f"{self.model.__name__} rows are append-only.")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AppendOnlyError(f"{self.model.__name__} rows are append-only.")
+
+    delete.queryset_only = True
+
+
+class AppendOnlyModel(models.Model):
+    """A row that is written once and never changed or deleted."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise AppendOnlyError(f"{type(self).__name__} rows are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(f"{type(self).__name__} rows are append-only.")
 
 
 class Proposal(models.Model):
@@ -107,7 +149,7 @@ class BudgetLine(models.Model):
 
     @property
     def amount(self) -> Decimal:
-        return (self.quantity * self.unit_price).quantize(Decimal("0.01"))
+        return (self.quantity * self.unit_price).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 class Ballot(models.Model):
@@ -168,6 +210,12 @@ class Ballot(models.Model):
                 | (Q(closed_at__isnull=False) & ~Q(outcome="")),
                 name="ballot_outcome_iff_closed",
             ),
+            models.CheckConstraint(
+                condition=Q(
+                    electorate_size__gte=F("approve_count") + F("oppose_count") + F("abstain_count")
+                ),
+                name="ballot_counts_within_electorate",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -194,7 +242,7 @@ class BallotElector(models.Model):
         constraints = [models.UniqueConstraint(fields=["ballot", "user"], name="elector_once")]
 
 
-class Vote(models.Model):
+class Vote(AppendOnlyModel):
     """One vote, final once cast (R7)."""
 
     ballot = models.ForeignKey(Ballot, on_delete=models.PROTECT, related_name="votes", verbose_name=_("表决"))
@@ -213,10 +261,13 @@ class Vote(models.Model):
         constraints = [
             # R7: each elector votes at most once; the race is impossible, not only checked.
             models.UniqueConstraint(fields=["ballot", "voter"], name="vote_once_per_elector"),
+            models.CheckConstraint(
+                condition=Q(choice__in=VoteChoice.values), name="vote_choice_valid"
+            ),
         ]
 
 
-class Resolution(models.Model):
+class Resolution(AppendOnlyModel):
     """决议: the proposal's text and budget as adopted, frozen, with a content hash (R4)."""
 
     proposal = models.ForeignKey(
@@ -386,11 +437,7 @@ class Rating(models.Model):
         ]
 
 
-class AppendOnlyError(Exception):
-    pass
-
-
-class ProposalEvent(models.Model):
+class ProposalEvent(AppendOnlyModel):
     """时间线: append-only, hash-chained history of a proposal (R14).
 
     ``hash`` = sha256 of the previous event's hash and this event's canonical
@@ -428,11 +475,3 @@ class ProposalEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.get_kind_display()}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.get("force_insert"):
-            raise AppendOnlyError("Proposal events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("Proposal events are append-only.")

@@ -9,7 +9,7 @@ nothing. Lock order everywhere: proposal, then ballot.
 
 import hashlib
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 
 from django.db import IntegrityError, transaction
@@ -89,7 +89,7 @@ def _money(value) -> str:
 
 
 def _require_text(value: str, what: str, max_length: int) -> str:
-    value = (value or "").strip()
+    value = "" if value is None else str(value).strip()
     if not value:
         raise DomainError(_("请填写%(what)s。") % {"what": what})
     if len(value) > max_length:
@@ -104,6 +104,9 @@ def _to_money(value, what: str) -> Decimal:
         raise DomainError(_("%(what)s必须是数字。") % {"what": what}) from exc
     if not amount.is_finite():
         raise DomainError(_("%(what)s必须是数字。") % {"what": what})
+    # Checked before quantize(): a huge value (1e30) would overflow the context there.
+    if abs(amount) > MONEY_CEILING:
+        raise DomainError(_("%(what)s不能超过 1000 万元。") % {"what": what})
     if amount != amount.quantize(CENT):
         raise DomainError(_("%(what)s最多保留两位小数（分）。") % {"what": what})
     return amount.quantize(CENT)
@@ -140,7 +143,8 @@ def clean_lines(lines) -> list[tuple[str, Decimal, str, Decimal]]:
 
 
 def lines_total(lines) -> Decimal:
-    return sum(((q * p).quantize(CENT) for _i, q, _u, p in lines), Decimal("0.00"))
+    """R3: the total is the sum of the line amounts, each rounded to the fen (四舍五入)."""
+    return sum(((q * p).quantize(CENT, rounding=ROUND_HALF_UP) for _i, q, _u, p in lines), Decimal("0.00"))
 
 
 def check_shares(*, total: Decimal, community_share, community) -> Decimal:
@@ -158,13 +162,14 @@ def check_shares(*, total: Decimal, community_share, community) -> Decimal:
         raise DomainError(_("申请公服资金不能超过总预算。"))
     cap = hooks.share_cap(community)
     if Fraction(share) > cap * Fraction(total):
-        limit = (Decimal(cap.numerator) * total / Decimal(cap.denominator)).quantize(CENT, rounding="ROUND_FLOOR")
+        limit = (Decimal(cap.numerator) * total / Decimal(cap.denominator)).quantize(CENT, rounding=ROUND_FLOOR)
+        pct = (Decimal(cap.numerator) * 100 / Decimal(cap.denominator)).quantize(CENT).normalize()
         raise DomainError(
             _(
                 "申请公服资金最多为总预算的 %(pct)s%%，即 %(limit)s 元；其余 %(rest)s 元需要居民自筹（R3）。"
             )
             % {
-                "pct": f"{float(cap) * 100:g}",
+                "pct": format(pct, "f"),
                 "limit": _money(limit),
                 "rest": _money(total - limit),
             }
@@ -217,6 +222,10 @@ def proposal_transition(
     proposal.status = to_status
     proposal.updated_at = timezone.now()
     proposal.save(update_fields=["status", "updated_at"])
+    if to_status == S.GROUP_REVIEW and from_status != S.DRAFT:
+        # R5: sent back (objection upheld, budget returned), the next resolution
+        # needs a new, full notice; an earlier notice no longer counts.
+        Notice.objects.filter(proposal=proposal, voided_at__isnull=True).update(voided_at=proposal.updated_at)
     hooks.run_transition_hooks(proposal=proposal, from_status=from_status, to_status=to_status, actor=actor)
     return event_write(
         proposal=proposal, kind=kind, actor=actor, on_behalf_of=on_behalf_of, from_status=from_status,
@@ -447,6 +456,8 @@ def group_ballot_open(*, proposal: Proposal, actor: User, closes_at: datetime) -
                 _("居民小组议事会至少要有 %(min)d 名在任成员才能表决，目前只有 %(n)d 名（R2）。")
                 % {"min": MIN_GROUP_COUNCIL, "n": seated}
             )
+        # R3: the fund's cap may have changed since drafting; the resolution must respect it.
+        check_shares(total=proposal.total, community_share=proposal.community_share, community=proposal.group.community)
         ballot = _ballot_open(
             proposal=proposal, council=council, kind=BallotKind.GROUP, threshold=GROUP_MAJORITY,
             actor=actor, closes_at=closes_at, resolution=None, now=now,
@@ -481,6 +492,11 @@ def community_ballot_open(*, proposal: Proposal, actor: User, closes_at: datetim
         if seated < 3:
             raise DomainError(_("社区议事会在任成员不足 3 人，不能表决（R2）。"))
         notice = current_notice(proposal)
+        if notice is None:
+            raise DomainError(_("议案没有有效的公示，不能发起社区表决。请先重新公示决议。"))
+        if content_hash(proposal_content(proposal)) != notice.resolution.content_hash:
+            # R6: only the noticed resolution goes to the community.
+            raise DomainError(_("议案内容与公示的决议不一致，不能发起社区表决。需要重新表决和公示。"))
         ballot = _ballot_open(
             proposal=proposal, council=council, kind=BallotKind.COMMUNITY, threshold=COMMUNITY_TWO_THIRDS,
             actor=actor, closes_at=closes_at, resolution=notice.resolution, now=now,
@@ -731,6 +747,7 @@ def objection_answer(*, objection: Objection, actor: User, upheld: bool, answer:
         data = {"objection": objection.pk, "upheld": bool(upheld), "notice": notice.pk}
         if upheld and notice.voided_at is None and proposal.status == S.NOTICE:
             Notice.objects.filter(pk=notice.pk).update(voided_at=now)
+            notice.voided_at = now
             proposal_transition(
                 proposal=proposal, to_status=S.GROUP_REVIEW, actor=actor, kind=EventKind.OBJECTION_ANSWERED,
                 reason=answer, data=data,
@@ -760,6 +777,9 @@ def submission_blockers(proposal: Proposal, now: datetime | None = None) -> list
     if notice.objections.filter(upheld=True).exists():
         reasons.append(_("有异议被采纳，需要重新形成决议并重新公示。"))
     resolution = notice.resolution
+    latest = proposal.resolutions.order_by("-number").values_list("pk", flat=True).first()
+    if resolution.pk != latest:
+        reasons.append(_("公示的不是最新的决议，需要先公示最新的决议。"))
     if proposal.revision != resolution.proposal_revision or content_hash(proposal_content(proposal)) != resolution.content_hash:
         reasons.append(_("议案在形成决议后被修改过，公示的决议与议案不一致，需要重新表决和公示。"))
     return reasons

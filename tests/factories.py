@@ -136,3 +136,93 @@ BACK_GATE_LINES = [
     ("消防通道整治", Decimal("1"), "项", Decimal("16000.00")),
     ("围墙防盗刺", Decimal("100"), "米", Decimal("80.00")),
 ]
+
+
+# --------------------------------------------------------------------------- workflow helpers
+# Drive a proposal through the public services (helper A). They backdate the
+# world's memberships first, so a notice can be published in the past and have
+# run its full time by "now", leaving the test body in real time.
+
+
+def backdate_memberships(world: World, days: int = 60) -> None:
+    from datetime import timedelta
+
+    since = timezone.now() - timedelta(days=days)
+    Residency.objects.filter(group__community=world.community, starts_at__gt=since).update(starts_at=since)
+    Seat.objects.filter(council__community=world.community, starts_at__gt=since).update(starts_at=since)
+    StaffPost.objects.filter(subdistrict=world.subdistrict, starts_at__gt=since).update(starts_at=since)
+    BoardSeat.objects.filter(board=world.board, starts_at__gt=since).update(starts_at=since)
+
+
+def make_proposal(world: World, *, author: User | None = None, title: str = "北苑后门维修",
+                  summary: str = "修后门、消防通道和围墙防盗刺", lines=None, community_share="18000.00", **kwargs):
+    from proposals import services as ps
+
+    return ps.proposal_create(
+        author=author or world.author, group=world.group, title=title, summary=summary,
+        lines=BACK_GATE_LINES if lines is None else lines, community_share=community_share, **kwargs,
+    )
+
+
+def to_group_review(world: World, **kwargs):
+    from proposals import services as ps
+
+    proposal = make_proposal(world, **kwargs)
+    ps.proposal_submit(proposal=proposal, actor=proposal.author)
+    return proposal
+
+
+def group_adopt(world: World, proposal, *, approvals: int = 3):
+    """Open a group ballot, cast ``approvals`` approve votes, close it (decided); returns the ballot."""
+    from datetime import timedelta
+
+    from proposals import services as ps
+
+    chair = world.group_members[0]
+    ballot = ps.group_ballot_open(proposal=proposal, actor=chair, closes_at=timezone.now() + timedelta(days=2))
+    for member in world.group_members[:approvals]:
+        ps.vote_cast(ballot=ballot, voter=member, choice="approve")
+    ps.ballot_close(ballot=ballot, actor=chair)
+    proposal.refresh_from_db()
+    return ballot
+
+
+def to_notice(world: World, **kwargs):
+    """A proposal whose notice has just been published (now); returns (proposal, notice)."""
+    from proposals import services as ps
+
+    proposal = to_group_review(world, **kwargs)
+    group_adopt(world, proposal)
+    notice = ps.notice_publish(proposal=proposal, actor=world.group_members[0])
+    proposal.refresh_from_db()
+    return proposal, notice
+
+
+def to_submitted(world: World, **kwargs):
+    """A proposal whose notice ran its full time in the past and that is now SUBMITTED."""
+    from datetime import timedelta
+
+    import time_machine
+
+    from proposals import services as ps
+
+    backdate_memberships(world)
+    with time_machine.travel(timezone.now() - timedelta(days=8)):
+        proposal, _notice = to_notice(world, **kwargs)
+    ps.proposal_submit_to_community(proposal=proposal, actor=world.group_members[0])
+    proposal.refresh_from_db()
+    return proposal
+
+
+def to_community_vote(world: World, *, closes_in=None, **kwargs):
+    """A proposal in COMMUNITY_VOTE; returns (proposal, ballot) with the ballot closing in ``closes_in``."""
+    from datetime import timedelta
+
+    from proposals import services as ps
+
+    proposal = to_submitted(world, **kwargs)
+    ballot = ps.community_ballot_open(
+        proposal=proposal, actor=world.staff, closes_at=timezone.now() + (closes_in or timedelta(days=3))
+    )
+    proposal.refresh_from_db()
+    return proposal, ballot

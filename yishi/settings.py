@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
@@ -214,19 +215,45 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3}
+# Results are only kept when a backend is configured (the worker tests use Redis).
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
+CELERY_TASK_IGNORE_RESULT = not CELERY_RESULT_BACKEND
+# A request must not hang on an unreachable broker: give up publishing quickly
+# (the action has committed; the message is only delayed, DESIGN.md Time).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+# Keep the worker's logs in the same JSON lines as the web process.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Scheduled jobs (celery beat), described in docs/operations.md. Each is idempotent,
+# so a missed or doubled run only delays or repeats nothing.
+CELERY_BEAT_SCHEDULE = {
+    "close-due-ballots": {"task": "proposals.tasks.close_due_ballots", "schedule": 60.0},
+    "remind-ballot-electors": {"task": "notifications.tasks.remind_ballot_electors", "schedule": 900.0},
+    "notify-ended-notices": {"task": "notifications.tasks.notify_ended_notices", "schedule": 900.0},
+    "remind-monthly-meetings": {
+        "task": "notifications.tasks.remind_monthly_meetings",
+        "schedule": crontab(hour=9, minute=0),
+    },
+    "warn-fund-calendar": {"task": "funding.tasks.warn_fund_calendar", "schedule": crontab(hour=9, minute=30)},
+    "send-digests": {"task": "notifications.tasks.send_digests", "schedule": crontab(hour=18, minute=0)},
+}
 
 # Mail (Django 6.1 MAILERS): console unless EMAIL_HOST is set, SMTP then.
+# Production never prints mail to the console (it would vanish): without
+# EMAIL_HOST it hands mail to a local MTA on localhost:25.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+_SMTP_DEFAULTS = (587, True) if EMAIL_HOST else (25, False)
+if not EMAIL_HOST and not DEBUG:
+    EMAIL_HOST = "localhost"
 MAILERS = {
     "default": (
         {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "OPTIONS": {
                 "host": EMAIL_HOST,
-                "port": env_int("EMAIL_PORT", 587, minimum=1),
+                "port": env_int("EMAIL_PORT", _SMTP_DEFAULTS[0], minimum=1),
                 "username": os.environ.get("EMAIL_HOST_USER", ""),
                 "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
-                "use_tls": env_bool("EMAIL_USE_TLS", True),
+                "use_tls": env_bool("EMAIL_USE_TLS", _SMTP_DEFAULTS[1]),
                 "timeout": 10,
             },
         }
@@ -234,6 +261,7 @@ MAILERS = {
         else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
     )
 }
+del _SMTP_DEFAULTS
 del EMAIL_HOST  # the deprecated setting; MAILERS holds it
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "议事 Yishi <noreply@yishi.localhost>")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

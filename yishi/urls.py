@@ -1,10 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from yishi.health import healthz
+
 admin.site.site_header = "议事 Yishi"
 admin.site.site_title = "议事 Yishi"
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("portal.urls")),

@@ -1,0 +1,128 @@
+"""Forms for the community-staff pages. Forms check shape; services check the rules."""
+
+from datetime import timedelta
+
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .enums import BoardTitle, SeatRole
+from .models import Council, ResidentGroup, SupervisoryBoard, User
+
+DATETIME_INPUT = "%Y-%m-%dT%H:%M"
+
+
+class LocalDateTimeInput(forms.DateTimeInput):
+    """``<input type="datetime-local">``; the value is read in Asia/Shanghai (the active time zone)."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format=DATETIME_INPUT)
+
+
+def local_datetime_field(label, *, required=True, help_text=""):
+    return forms.DateTimeField(
+        label=label, required=required, help_text=help_text, widget=LocalDateTimeInput(),
+        input_formats=[DATETIME_INPUT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+    )
+
+
+class AccountField(forms.CharField):
+    """An existing account named by its login name or phone number."""
+
+    default_error_messages = {
+        "missing": _("找不到这个账号。请核对登录名或手机号；没有账号的居民请先到社区开户。"),
+        "ambiguous": _("有多个账号使用这个手机号，请改填登录名。"),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 150)
+        kwargs.setdefault("label", _("账号（登录名或手机号）"))
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        users = list(User.objects.filter(Q(username=value) | Q(phone=value), is_active=True)[:3])
+        exact = [u for u in users if u.username == value]
+        if exact:
+            return exact[0]
+        if not users:
+            raise forms.ValidationError(self.error_messages["missing"], code="missing")
+        if len(users) > 1:
+            raise forms.ValidationError(self.error_messages["ambiguous"], code="ambiguous")
+        return users[0]
+
+
+class ResidentRegisterForm(forms.Form):
+    """Staff register (and so verify) a resident of one of their groups (R1)."""
+
+    account = AccountField()
+    group = forms.ModelChoiceField(label=_("居民小组"), queryset=ResidentGroup.objects.none())
+
+    def __init__(self, *args, community, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = ResidentGroup.objects.filter(community=community).order_by("name")
+
+
+class SeatAssignForm(forms.Form):
+    """Seat a member on one of the community's councils for a term (R2)."""
+
+    council = forms.ModelChoiceField(label=_("议事会"), queryset=Council.objects.none())
+    account = AccountField()
+    role = forms.ChoiceField(label=_("职务"), choices=SeatRole.choices, initial=SeatRole.MEMBER)
+    starts_at = local_datetime_field(_("任期开始"), required=False, help_text=_("不填即从现在开始。"))
+    ends_at = local_datetime_field(_("任期结束"), required=False, help_text=_("不填表示任期未定。"))
+
+    def __init__(self, *args, community, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["council"].queryset = Council.objects.filter(community=community).order_by("kind", "name")
+
+    def clean(self):
+        data = super().clean()
+        starts, ends = data.get("starts_at"), data.get("ends_at")
+        if ends and ends <= (starts or timezone.now()):
+            self.add_error("ends_at", _("任期结束时间必须晚于开始时间。"))
+        return data
+
+
+class BoardSeatAssignForm(forms.Form):
+    """Seat a supervisor on the community's board (R2: not a council member or staff here)."""
+
+    board = forms.ModelChoiceField(label=_("监事会"), queryset=SupervisoryBoard.objects.none())
+    account = AccountField()
+    title = forms.ChoiceField(label=_("身份"), choices=BoardTitle.choices, initial=BoardTitle.MEMBER)
+
+    def __init__(self, *args, community, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["board"].queryset = SupervisoryBoard.objects.filter(community=community)
+
+
+def default_closes_at():
+    return (timezone.localtime() + timedelta(days=7)).replace(second=0, microsecond=0)
+
+
+class BallotOpenForm(forms.Form):
+    """Open the community council's ballot on a submitted proposal (R7)."""
+
+    closes_at = local_datetime_field(_("表决截止时间"), help_text=_("北京时间。至少 5 分钟后，最长 60 天。"))
+
+
+class ProxyVoteForm(forms.Form):
+    """A paper vote entered by staff for a member without a phone (recorded as such)."""
+
+    account = AccountField(label=_("表决人账号（登录名或手机号）"))
+    choice = forms.ChoiceField(
+        label=_("选择"), widget=forms.RadioSelect,
+        choices=[("approve", _("赞成")), ("oppose", _("反对")), ("abstain", _("弃权"))],
+    )
+
+
+class ProxyObjectionForm(forms.Form):
+    """A written objection entered by staff for a resident without a phone."""
+
+    account = AccountField(label=_("异议人账号（登录名或手机号）"))
+    text = forms.CharField(label=_("异议内容"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))

@@ -1,0 +1,154 @@
+"""Funding records in the Django admin.
+
+A fund's configuration (cap, negative list) may be edited here; money records
+are read-only: every movement goes through ``funding.services`` so that it is
+checked, hash-chained and on the proposal's history. Ledger entries can never
+be added, changed or deleted here.
+"""
+
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from proposals.enums import Category
+
+from .models import (
+    Acceptance,
+    Bid,
+    BudgetReview,
+    Contribution,
+    Fund,
+    LedgerEntry,
+    Refund,
+    Settlement,
+)
+from .selectors import fund_totals
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Show everything, change nothing: the services own these rows."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class LedgerEntryInline(admin.TabularInline):
+    model = LedgerEntry
+    fields = ["seq", "kind", "balance_delta", "reserved_delta", "proposal", "counterparty", "actor", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    ordering = ["seq"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class FundForm(forms.ModelForm):
+    # The negative list as checkboxes of proposal categories rather than raw JSON.
+    negative_list = forms.MultipleChoiceField(
+        label=_("负面清单"), choices=Category.choices, required=False, widget=forms.CheckboxSelectMultiple,
+        help_text=_("不得使用本资金的议案类别。"),
+    )
+
+    class Meta:
+        model = Fund
+        fields = ["community", "year", "kind", "share_cap_percent", "negative_list"]
+
+
+@admin.register(Fund)
+class FundAdmin(admin.ModelAdmin):
+    form = FundForm
+    list_display = ["__str__", "community", "year", "kind", "share_cap_percent", "balance", "available"]
+    list_filter = ["kind", "year", "community__subdistrict"]
+    search_fields = ["community__name"]
+    readonly_fields = ["balance", "reserved", "available", "created_at", "created_by"]
+    inlines = [LedgerEntryInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Which community, year and kind a fund is never changes once it has a ledger.
+        fixed = ["community", "year", "kind"] if obj is not None else []
+        return fixed + list(self.readonly_fields)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("余额"))
+    def balance(self, obj):
+        return fund_totals(obj)["balance"]
+
+    @admin.display(description=_("已预留"))
+    def reserved(self, obj):
+        return fund_totals(obj)["reserved"]
+
+    @admin.display(description=_("可用"))
+    def available(self, obj):
+        return fund_totals(obj)["available"]
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = ["fund", "seq", "kind", "balance_delta", "reserved_delta", "proposal", "actor", "created_at"]
+    list_filter = ["kind", "fund__year", "fund__community"]
+    search_fields = ["memo", "counterparty", "proposal__title"]
+    list_select_related = ["fund__community", "proposal", "actor"]
+    readonly_fields = [f.name for f in LedgerEntry._meta.fields]
+
+
+@admin.register(BudgetReview)
+class BudgetReviewAdmin(ReadOnlyAdmin):
+    list_display = ["proposal", "decision", "total", "requested_share", "approved_share", "reviewer", "reviewed_at"]
+    list_filter = ["decision"]
+    list_select_related = ["proposal", "reviewer"]
+    readonly_fields = [f.name for f in BudgetReview._meta.fields]
+
+
+@admin.register(Contribution)
+class ContributionAdmin(ReadOnlyAdmin):
+    list_display = ["proposal", "receipt_no", "payer", "amount", "paid_on", "recorded_by", "reversed_at"]
+    list_filter = ["payer_kind"]
+    search_fields = ["receipt_no", "payer", "proposal__title"]
+    list_select_related = ["proposal", "recorded_by"]
+    readonly_fields = [f.name for f in Contribution._meta.fields]
+
+
+@admin.register(Bid)
+class BidAdmin(ReadOnlyAdmin):
+    list_display = ["proposal", "contractor", "amount", "selected_at", "recorded_by"]
+    search_fields = ["contractor", "proposal__title"]
+    list_select_related = ["proposal", "recorded_by"]
+    readonly_fields = [f.name for f in Bid._meta.fields] + ["panel"]
+
+
+@admin.register(Acceptance)
+class AcceptanceAdmin(ReadOnlyAdmin):
+    list_display = ["proposal", "passed", "satisfaction", "supervisor", "recorded_at"]
+    list_filter = ["passed", "satisfaction"]
+    list_select_related = ["proposal", "supervisor"]
+    readonly_fields = [f.name for f in Acceptance._meta.fields]
+
+
+@admin.register(Settlement)
+class SettlementAdmin(ReadOnlyAdmin):
+    list_display = ["proposal", "approved_total", "actual_cost", "savings", "community_savings",
+                    "refundable_total", "recorded_at"]
+    list_select_related = ["proposal"]
+    readonly_fields = [f.name for f in Settlement._meta.fields]
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ["contribution", "cause", "amount", "paid_on"]
+    list_filter = ["cause"]
+    list_select_related = ["contribution__proposal"]
+    readonly_fields = [f.name for f in Refund._meta.fields]

@@ -1,0 +1,64 @@
+"""Choices of the funding app: fund kinds, ledger entry kinds and their sign rules.
+
+``ENTRY_SIGNS`` says, for each kind of ledger entry, which way it moves the
+fund's balance and its open reservations. The model's check constraints and
+``funding.ledger.entry_write`` both follow it, so an entry can never move
+money the wrong way.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class FundKind(models.TextChoices):
+    PUBLIC_SERVICE = "public_service", _("公服资金")
+    FOUNDATION = "foundation", _("社区基金")
+
+
+class EntryKind(models.TextChoices):
+    ALLOCATION = "allocation", _("拨入")
+    DONATION = "donation", _("捐赠")
+    RESERVATION = "reservation", _("预留")
+    RESERVATION_CANCEL = "reservation_cancel", _("取消预留")
+    RELEASE = "release", _("拨付")
+    SAVINGS_RETURN = "savings_return", _("结余退回")
+    CORRECTION = "correction", _("更正")
+
+
+# kind -> (sign of balance_delta, sign of reserved_delta); 0 means the delta is zero,
+# None means either sign (a correction), "=" means equal to balance_delta.
+ENTRY_SIGNS: dict[str, tuple] = {
+    EntryKind.ALLOCATION: (+1, 0),
+    EntryKind.DONATION: (+1, 0),
+    EntryKind.RESERVATION: (0, +1),
+    EntryKind.RESERVATION_CANCEL: (0, -1),
+    EntryKind.RELEASE: (-1, "="),
+    EntryKind.SAVINGS_RETURN: (+1, 0),
+    EntryKind.CORRECTION: (None, 0),
+}
+
+# Entries that belong to one proposal; each happens at most once per proposal.
+PROPOSAL_ENTRY_KINDS = (
+    EntryKind.RESERVATION, EntryKind.RESERVATION_CANCEL, EntryKind.RELEASE, EntryKind.SAVINGS_RETURN,
+)
+
+
+class ReviewDecision(models.TextChoices):
+    APPROVED = "approved", _("核准")
+    RETURNED = "returned", _("退回")
+
+
+class PayerKind(models.TextChoices):
+    HOUSEHOLD = "household", _("住户")
+    ORGANISATION = "organisation", _("单位")
+
+
+class Satisfaction(models.TextChoices):
+    SATISFIED = "satisfied", _("满意")
+    BASICALLY_SATISFIED = "basically_satisfied", _("基本满意")
+    DISSATISFIED = "dissatisfied", _("不满意")
+
+
+class RefundCause(models.TextChoices):
+    SAVINGS = "savings", _("项目结余")
+    WITHDRAWAL = "withdrawal", _("议案撤回")

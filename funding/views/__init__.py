@@ -1,0 +1,32 @@
+"""Views of the money pages, by who uses them: street office, group council (money), supervision, reports."""
+
+from .money import (  # noqa: F401
+    acceptance_add,
+    bid_add,
+    bid_choose,
+    contribution_add,
+    contribution_reverse,
+    proposal_money,
+    refund_paid,
+    settlement_add,
+)
+from .reports import accounts_export, charts, ledger_export  # noqa: F401
+from .street import (  # noqa: F401
+    budget_approve,
+    budget_return,
+    fund_correct,
+    fund_create,
+    fund_detail,
+    fund_inflow,
+    funds,
+    release,
+    review_queue,
+)
+from .supervision import (  # noqa: F401
+    history_check,
+    hold_add,
+    hold_lift,
+    opinion_add,
+    supervision,
+    supervision_detail,
+)

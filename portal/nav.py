@@ -1,0 +1,47 @@
+"""The header's links, by role. Each names a URL that another app may or may not
+have built yet; a name that does not resolve is left out instead of crashing
+every page."""
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from .roles import Roles
+
+
+def reverse_or_none(name: str, *args, **kwargs) -> str | None:
+    try:
+        return reverse(name, args=args or None, kwargs=kwargs or None)
+    except NoReverseMatch:
+        return None
+
+
+# (label, URL name, who sees it)
+NAV = [
+    (_("公示与项目"), "proposals:public_list", lambda r, auth: True),
+    (_("我的"), "portal:dashboard", lambda r, auth: auth),
+    (_("我的小组"), "proposals:my_group", lambda r, auth: r.resident or r.group_council),
+    (_("提出议案"), "proposals:create", lambda r, auth: r.resident),
+    (_("小组审议"), "proposals:review_queue", lambda r, auth: r.group_council),
+    (_("我的表决"), "proposals:my_ballots", lambda r, auth: r.group_council or r.community_council),
+    (_("社区工作"), "councils:staff_home", lambda r, auth: r.community_staff or r.superuser),
+    (_("预算审核"), "funding:review_queue", lambda r, auth: r.street_staff or r.superuser),
+    (_("资金"), "funding:funds", lambda r, auth: r.street_staff or r.supervisor or r.superuser),
+    (_("统计图表"), "funding:charts", lambda r, auth: r.street_staff or r.supervisor or r.superuser),
+    (_("监督"), "funding:supervision", lambda r, auth: r.supervisor or r.superuser),
+]
+
+
+def nav_links(roles: Roles, *, authenticated: bool, path: str) -> list[dict]:
+    links = []
+    for label, name, visible in NAV:
+        if not visible(roles, authenticated):
+            continue
+        url = reverse_or_none(name)
+        if url is None:
+            continue
+        links.append({"label": label, "url": url, "name": name, "current": False})
+    # The link whose URL is the longest prefix of the page's path is the current one.
+    best = max((link for link in links if path.startswith(link["url"])), key=lambda l: len(l["url"]), default=None)
+    if best is not None:
+        best["current"] = True
+    return links

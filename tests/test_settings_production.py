@@ -1,0 +1,173 @@
+"""Production settings: `check --deploy` is clean and a bad environment stops the start.
+
+Each case runs Django in a subprocess with a production environment, as
+gunicorn would start it, so nothing of the test settings leaks in.
+"""
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": "yishi.example.org",
+}
+
+
+def run(args, env_overrides, *, drop=()):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST")) and k not in drop}
+    env.pop("TEST_DATABASE_NAME", None)
+    env.update(env_overrides)
+    env["DJANGO_SETTINGS_MODULE"] = "yishi.settings"
+    return subprocess.run(
+        [sys.executable, *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
+    )
+
+
+def settings_of(env_overrides, *names):
+    code = (
+        "import json, django; from django.conf import settings; django.setup(); "
+        f"print(json.dumps({{n: getattr(settings, n, None) for n in {list(names)!r}}}, default=str))"
+    )
+    result = run(["-c", code], env_overrides)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_check_deploy_reports_no_warnings_with_production_settings():
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_check_deploy_is_not_clean_with_debug_on():
+    # The same check does fail when something is wrong: it is not a test that cannot fail.
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], {**PRODUCTION, "DEBUG": "1"})
+    assert result.returncode != 0
+    assert "security.W018" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("overrides", "drop", "message"),
+    [
+        ({"SECRET_KEY": ""}, (), "SECRET_KEY must be set"),
+        ({}, ("SECRET_KEY",), "SECRET_KEY must be set"),
+        ({"SECRET_KEY": "too-short"}, (), "at least 50 random characters"),
+        ({"ALLOWED_HOSTS": ""}, (), "ALLOWED_HOSTS must be set"),
+        ({"DEBUG": "maybe"}, (), "DEBUG must be a boolean"),
+        ({"CONN_MAX_AGE": "-1"}, (), "CONN_MAX_AGE must be at least 0"),
+        ({"DATABASE_URL": "mysql://u@h/db"}, (), "DATABASE_URL must point at PostgreSQL"),
+    ],
+)
+def test_a_bad_production_environment_stops_the_start(overrides, drop, message):
+    env = {**PRODUCTION, **overrides}
+    for name in drop:
+        env.pop(name)
+    result = run(["manage.py", "check"], env, drop=drop)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and message in result.stderr
+
+
+def test_production_settings_are_hardened():
+    values = settings_of(
+        {**PRODUCTION, "DATABASE_URL": "postgres://yishi:pw@db:5432/yishi"},
+        "DEBUG", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS", "SECURE_SSL_REDIRECT",
+        "SECURE_PROXY_SSL_HEADER", "DATABASES", "MIDDLEWARE", "STORAGES", "LOGGING", "SECURE_CSP", "MAILERS",
+    )
+    assert values["DEBUG"] is False
+    assert values["SESSION_COOKIE_SECURE"] and values["CSRF_COOKIE_SECURE"] and values["SECURE_SSL_REDIRECT"]
+    assert values["SECURE_HSTS_SECONDS"] >= 31536000
+    db = values["DATABASES"]["default"]
+    assert db["CONN_MAX_AGE"] > 0 and db["CONN_HEALTH_CHECKS"] is True
+    assert "whitenoise.middleware.WhiteNoiseMiddleware" in values["MIDDLEWARE"]
+    assert "django.middleware.csp.ContentSecurityPolicyMiddleware" in values["MIDDLEWARE"]
+    assert "Manifest" in values["STORAGES"]["staticfiles"]["BACKEND"]
+    assert values["LOGGING"]["formatters"]["json"]["()"] == "yishi.logging.JsonFormatter"
+    assert "'unsafe-inline'" not in json.dumps(values["SECURE_CSP"])
+    assert values["MAILERS"]["default"]["BACKEND"].endswith("smtp.EmailBackend")
+
+
+def test_production_logs_are_one_json_object_a_line():
+    code = (
+        "import django, logging; django.setup(); "
+        "logging.getLogger('yishi.test').warning('公示 %s', 'ok', extra={'proposal_id': 7})"
+    )
+    result = run(["-c", code], PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    line = json.loads((result.stdout + result.stderr).strip().splitlines()[-1])
+    assert line["level"] == "WARNING" and line["message"] == "公示 ok" and line["proposal_id"] == 7
+
+
+def test_secret_key_fallbacks_are_read_for_key_rotation():
+    old = secrets.token_urlsafe(50)
+    values = settings_of({**PRODUCTION, "SECRET_KEY_FALLBACKS": old}, "SECRET_KEY_FALLBACKS")
+    assert values["SECRET_KEY_FALLBACKS"] == [old]
+
+
+def test_beat_schedule_names_only_registered_tasks():
+    import django.conf
+
+    import funding.tasks  # noqa: F401
+    import notifications.tasks  # noqa: F401
+    import proposals.tasks  # noqa: F401
+    from yishi.celery import app
+
+    schedule = django.conf.settings.CELERY_BEAT_SCHEDULE
+    assert {entry["task"] for entry in schedule.values()} <= set(app.tasks)
+    assert {"close-due-ballots", "remind-ballot-electors", "notify-ended-notices", "remind-monthly-meetings",
+            "warn-fund-calendar", "send-digests"} == set(schedule)
+
+
+def test_gunicorn_config_binds_and_logs_to_stdout():
+    result = run(
+        ["-c", "import runpy, json; c = runpy.run_path('gunicorn.conf.py'); "
+               "print(json.dumps({k: c.get(k) for k in ('bind', 'workers', 'accesslog', 'errorlog', 'wsgi_app')}))"],
+        {**PRODUCTION, "WEB_CONCURRENCY": "3", "PORT": "8001"},
+    )
+    assert result.returncode == 0, result.stderr
+    conf = json.loads(result.stdout.strip().splitlines()[-1])
+    assert conf == {"bind": "0.0.0.0:8001", "workers": 3, "accesslog": "-", "errorlog": "-",
+                    "wsgi_app": "yishi.wsgi:application"}
+
+
+def test_every_environment_variable_is_documented():
+    import re
+
+    read = set()
+    for path in ("yishi/settings.py", "gunicorn.conf.py"):
+        text = (BASE_DIR / path).read_text()
+        read |= set(re.findall(r'(?:environ\.get|env_bool|env_int|env_list)\(\s*["\']([A-Z_]+)["\']', text))
+    example = set(re.findall(r"^([A-Z_]+)=", (BASE_DIR / ".env.example").read_text(), re.M))
+    docs = (BASE_DIR / "docs" / "operations.md").read_text()
+    assert {"SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "TEST_DATABASE_NAME", "PORT"} <= read
+    missing = sorted(name for name in read | example if f"`{name}`" not in docs)
+    assert not missing, f"not in docs/operations.md: {missing}"
+
+
+def test_docker_compose_file_is_valid_where_a_compose_client_exists(tmp_path):
+    import shutil
+
+    if shutil.which("docker-compose"):
+        command = ["docker-compose"]
+    elif shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+        command = ["docker", "compose"]
+    else:
+        pytest.skip("no docker compose client on this machine (Debian: apt-get install docker-compose)")
+    for name in ("docker-compose.yml", ".env.example"):
+        shutil.copy(BASE_DIR / name, tmp_path / name)
+    env_file = (tmp_path / ".env.example").read_text()
+    (tmp_path / ".env").write_text(env_file.replace("POSTGRES_PASSWORD=\n", "POSTGRES_PASSWORD=check123\n"))
+    result = subprocess.run([*command, "config", "--services"], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert set(result.stdout.split()) == {"web", "worker", "beat", "postgres", "redis"}
+    (tmp_path / ".env").write_text(env_file)  # no POSTGRES_PASSWORD: compose must refuse
+    refused = subprocess.run([*command, "config"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "POSTGRES_PASSWORD" in refused.stderr
