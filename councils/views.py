@@ -128,7 +128,9 @@ def _home_context(request, community, communities, *, failed=None):
         .select_related("proposal__group")
         .order_by("ends_at")
     )
-    pending = Residency.objects.filter(group__community=community, verified_at__isnull=True, ends_at__isnull=True).count()
+    pending = Residency.objects.filter(
+        group__community=community, verified_at__isnull=True, ends_at__isnull=True
+    ).count()
     return {
         "community": community,
         "communities": communities,

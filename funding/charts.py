@@ -25,14 +25,14 @@ MONEY_OUT = DecimalField(max_digits=14, decimal_places=2)
 # desktop and shrinks to the screen on a phone (yishi.css: svg { max-width: 100%; height: auto }),
 # so each label sits on its own line above its bars: long Chinese names need no truncation.
 WIDTH = 480
-VALUE_WIDTH = 120
-LABEL_HEIGHT = 24
-BAR_HEIGHT = 18
+VALUE_WIDTH = 130
+LABEL_HEIGHT = 26
+BAR_HEIGHT = 20
 BAR_GAP = 4
 ROW_GAP = 14
 TOP = 4
-LABEL_SIZE = 18
-VALUE_SIZE = 15
+LABEL_SIZE = 20
+VALUE_SIZE = 17
 
 
 @dataclass

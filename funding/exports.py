@@ -87,7 +87,8 @@ def ledger_table(fund) -> Table:
             e.actor.display_name if e.actor else "", e.hash,
         ])
     table.totals = [
-        _("合计"), "", _("流入 %(inflow)s / 流出 %(outflow)s") % {"inflow": f"{in_total:.2f}", "outflow": f"{-out_total:.2f}"},
+        _("合计"), "",
+        _("流入 %(inflow)s / 流出 %(outflow)s") % {"inflow": f"{in_total:.2f}", "outflow": f"{-out_total:.2f}"},
         balance, reserved, balance, reserved, balance - reserved, "", "", "", "", "",
     ]
     return table

@@ -7,7 +7,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from councils.forms import AccountField
 from councils.models import Community, User
 from proposals.enums import ProposalStatus
 from proposals.models import MONEY_CEILING

@@ -51,9 +51,12 @@ def test_r2_ended_seat_no_longer_counts_towards_three(db):
     seat.starts_at = timezone.now() - timedelta(days=30)
     seat.save(update_fields=["starts_at"])
     cs.seat_end(seat=seat, actor=world.staff)
+    events = proposal.events.count()
     with pytest.raises(DomainError):
         ps.group_ballot_open(proposal=proposal, actor=world.group_members[0],
                              closes_at=timezone.now() + timedelta(days=2))
+    proposal.refresh_from_db()
+    assert proposal.status == S.GROUP_REVIEW and proposal.events.count() == events
     assert not proposal.ballots.exists()
 
 

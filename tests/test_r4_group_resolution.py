@@ -21,6 +21,11 @@ def open_group_ballot(world, proposal):
     )
 
 
+def state(proposal):
+    proposal.refresh_from_db()
+    return proposal.status, proposal.revision, proposal.events.count(), proposal.ballots.count()
+
+
 def vote(ballot, members, choice):
     for member in members:
         ps.vote_cast(ballot=ballot, voter=member, choice=choice)
@@ -107,12 +112,13 @@ def test_r4_a_second_group_ballot_refused_while_one_is_open(world):
 def test_r4_proposal_cannot_be_edited_while_its_group_ballot_is_open(world):
     proposal = to_group_review(world)
     open_group_ballot(world, proposal)
+    before = state(proposal)
     with pytest.raises(DomainError):
         ps.proposal_update(
             proposal=proposal, actor=proposal.author, title="改过的标题", summary=proposal.summary,
             lines=BACK_GATE_LINES, community_share="18000",
         )
-    proposal.refresh_from_db()
+    assert state(proposal) == before
     assert proposal.title == "北苑后门维修" and proposal.revision == 1
 
 
@@ -134,26 +140,29 @@ def test_r4_a_changed_proposal_needs_a_new_resolution(world):
 
 def test_r4_only_group_council_members_open_the_group_ballot(world):
     proposal = to_group_review(world)
+    before = state(proposal)
     with pytest.raises(PermissionDenied):
         ps.group_ballot_open(proposal=proposal, actor=world.author, closes_at=timezone.now() + timedelta(days=2))
-    assert not proposal.ballots.exists()
+    assert state(proposal) == before and not proposal.ballots.exists()
 
 
 def test_r4_group_ballot_refused_on_a_draft(world):
     from tests.factories import make_proposal
 
     proposal = make_proposal(world)
+    before = state(proposal)
     with pytest.raises(DomainError):
         open_group_ballot(world, proposal)
-    proposal.refresh_from_db()
+    assert state(proposal) == before
     assert proposal.status == S.DRAFT and not proposal.ballots.exists()
 
 
 def test_r4_group_ballot_closes_at_must_be_in_the_future(world):
     proposal = to_group_review(world)
+    before = state(proposal)
     with pytest.raises(DomainError):
         ps.group_ballot_open(proposal=proposal, actor=world.group_members[0], closes_at=timezone.now())
-    assert not proposal.ballots.exists()
+    assert state(proposal) == before and not proposal.ballots.exists()
 
 
 def test_r4_four_member_council_needs_three(db):

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from celery import _state as celery_state
 from django.db import connection
 from django.utils import timezone
 
@@ -79,11 +80,15 @@ def test_close_due_ballots_race_of_two_runs_closes_once(postgres):
         finally:
             connection.close()
 
+    # Celery keeps a process-wide "inside a task" flag that eager tasks in two
+    # threads can leave set; put it back so later tests may wait for results.
+    saved = celery_state.task_join_will_block()
     threads = [threading.Thread(target=run) for _ in range(2)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=120)
+    celery_state._set_task_join_will_block(saved)
     assert not errors
     for ballot in ballots:
         ballot.refresh_from_db()

@@ -178,7 +178,7 @@ def overdue_group_ballot(world, *, title: str) -> Ballot:
 def test_task_round_trip_through_a_real_worker(workers, client_app):
     [worker] = workers(1)
     result = client_app.send_task("yishi.ping")
-    assert result.get(timeout=60) == "pong"
+    assert result.get(timeout=60, disable_sync_subtasks=False) == "pong"
     assert "yishi.ping" in worker.log and "succeeded" in worker.log
 
 
@@ -202,7 +202,7 @@ def test_two_workers_close_each_overdue_ballot_exactly_once(workers, client_app)
     first, second = workers(2)
     # Both workers are idle: each takes one of the two jobs sent at the same moment.
     results = [client_app.send_task("proposals.tasks.close_due_ballots") for _ in range(2)]
-    outcomes = [r.get(timeout=90) for r in results]
+    outcomes = [r.get(timeout=90, disable_sync_subtasks=False) for r in results]
     assert all(set(o) <= {b.pk for b in ballots} for o in outcomes)
     for ballot in ballots:
         ballot.refresh_from_db()

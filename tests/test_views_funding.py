@@ -479,7 +479,8 @@ def test_r9_contribution_markup_is_escaped_on_the_money_page(client, w):
     make_fund(w)
     p = funded(w)
     client = as_user(client, w.group_members[1])
-    client.post(reverse("funding:contribution_add", args=[p.pk]), contribution_post(payer="<img src=x onerror=alert(1)>"))
+    client.post(reverse("funding:contribution_add", args=[p.pk]),
+                contribution_post(payer="<img src=x onerror=alert(1)>"))
     body = client.get(reverse("funding:proposal_money", args=[p.pk])).content.decode()
     assert "<img src=x" not in body and "&lt;img src=x" in body
 
@@ -570,7 +571,8 @@ def test_r12_bids_recorded_and_lowest_selected_with_supervisor_on_panel(client, 
     p = released(w)
     client = as_user(client, w.group_members[0])
     for name, amount in (("甲公司", "35200"), ("乙公司", "34800"), ("丙公司", "35900")):
-        assert client.post(reverse("funding:bid_add", args=[p.pk]), {"contractor": name, "amount": amount}).status_code == 302
+        response = client.post(reverse("funding:bid_add", args=[p.pk]), {"contractor": name, "amount": amount})
+        assert response.status_code == 302
     lowest = p.bids.get(contractor="乙公司")
     response = client.post(
         reverse("funding:bid_select", args=[p.pk]),
@@ -587,7 +589,8 @@ def test_r12_select_not_lowest_without_reason_is_refused(client, w):
     bids = record_bids(w, p)
     dearest = max(bids, key=lambda b: b.amount)
     response = as_user(client, w.group_members[0]).post(
-        reverse("funding:bid_select", args=[p.pk]), {"bid": dearest.pk, "panel": [w.group_members[0].pk, w.supervisor.pk]}
+        reverse("funding:bid_select", args=[p.pk]),
+        {"bid": dearest.pk, "panel": [w.group_members[0].pk, w.supervisor.pk]},
     )
     assert response.status_code == 200
     assert "不是最低价" in response.content.decode()
@@ -793,7 +796,8 @@ def test_r15_inflow_forbidden_for_supervisor_and_other_subdistrict(client, w, ot
     fund = make_fund(w, "0")
     data = {"kind": "allocation", "amount": "5"}
     assert as_user(client, w.supervisor).post(reverse("funding:fund_inflow", args=[fund.pk]), data).status_code == 403
-    assert as_user(client, other.street_staff).post(reverse("funding:fund_inflow", args=[fund.pk]), data).status_code == 404
+    url = reverse("funding:fund_inflow", args=[fund.pk])
+    assert as_user(client, other.street_staff).post(url, data).status_code == 404
     assert as_user(client, w.staff).post(reverse("funding:fund_inflow", args=[fund.pk]), data).status_code == 403
     assert not LedgerEntry.objects.filter(fund=fund).exists()
 

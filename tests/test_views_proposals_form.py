@@ -151,7 +151,8 @@ def test_r3_cap_exceeded_on_save_shows_the_sentence_and_saves_nothing(world, cli
 
 def test_r3_cap_exceeded_on_edit_leaves_proposal_unchanged(world, client):
     proposal = make_proposal(world)
-    response = as_user(client, world.author).post(url("edit", proposal.pk), form_data(op="save", community_share="30000"))
+    response = as_user(client, world.author).post(url("edit", proposal.pk),
+                                                  form_data(op="save", community_share="30000"))
     assert response.status_code == 409
     proposal.refresh_from_db()
     assert proposal.community_share == 18000 and proposal.revision == 1

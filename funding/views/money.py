@@ -222,7 +222,9 @@ def contribution_reverse(request, pk, contribution_pk):
     form = ReversalForm(request.POST, auto_id=f"id_rev{contribution.pk}_%s")
     if form.is_valid():
         try:
-            services.contribution_reverse(contribution=contribution, actor=request.user, reason=form.cleaned_data["reason"])
+            services.contribution_reverse(
+                contribution=contribution, actor=request.user, reason=form.cleaned_data["reason"]
+            )
         except PermissionDenied:
             raise
         except DomainError as exc:

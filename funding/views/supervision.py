@@ -172,7 +172,9 @@ def _detail_context(request, proposal, *, opinion_form=None, hold_form=None, lif
         if hold.is_open:
             hold.lift_form = lift_forms.get(hold.pk) or HoldLiftForm(auto_id=f"id_lift{hold.pk}_%s")
     entries = list(
-        LedgerEntry.objects.filter(proposal=proposal).select_related("fund__community", "actor").order_by("created_at", "pk")
+        LedgerEntry.objects.filter(proposal=proposal)
+        .select_related("fund__community", "actor")
+        .order_by("created_at", "pk")
     )
     funds = {e.fund_id: e.fund for e in entries}
     events = list(proposal.events.select_related("actor", "on_behalf_of").order_by("seq"))

@@ -37,7 +37,6 @@ class Viewer:
     street_subdistrict_ids: set = field(default_factory=set)
     board_community_ids: set = field(default_factory=set)
     board_subdistrict_ids: set = field(default_factory=set)
-    community_subdistricts: dict = field(default_factory=dict)  # community_id -> subdistrict_id
 
     @property
     def is_authenticated(self) -> bool:
@@ -86,13 +85,6 @@ class Viewer:
             or self.is_staff_of(community_id)
             or self.is_supervisor_of(community_id, subdistrict_id)
             or self.is_street_staff_of(subdistrict_id)
-        )
-
-    @property
-    def has_any_role(self) -> bool:
-        return bool(
-            self.residency_group_id or self.seats or self.staff_community_ids or self.street_subdistrict_ids
-            or self.board_community_ids or self.board_subdistrict_ids or self.is_superuser
         )
 
     # ------------------------------------------------------------------ proposals

@@ -98,9 +98,12 @@ def _vote_context(request, ballot, elector, *, form=None, confirming=False, vote
     my_vote = Vote.objects.filter(ballot=ballot, voter=request.user).first() if elector else None
     if form is None:
         form = VoteForm(voter_queryset=_voter_queryset(ballot) if staff else None)
+    community = ballot.proposal.group.community
     return {
         "ballot": ballot,
         "elector": elector,
+        "is_staff": staff,
+        "is_supervisor": viewer_for(request).is_supervisor_of(community.pk, community.subdistrict_id),
         "my_vote": my_vote,
         "staff_records": staff and ballot.accepts_votes_at(timezone.now()),
         "vote_form": form,
@@ -118,7 +121,9 @@ def _page_context(request, ballot, elector) -> dict:
     if ballot.resolution_id:
         notice = (
             Notice.objects.filter(resolution_id=ballot.resolution_id)
-            .prefetch_related(Prefetch("objections", queryset=Objection.objects.select_related("resident", "answered_by")))
+            .prefetch_related(
+                Prefetch("objections", queryset=Objection.objects.select_related("resident", "answered_by"))
+            )
             .order_by("-published_at")
             .first()
         )

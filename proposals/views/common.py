@@ -1,11 +1,8 @@
-"""Small helpers every proposal view uses: refusals as pages, htmx partials, the request's viewer."""
+"""Small helpers every proposal view uses: refusals as pages and htmx partials."""
 
 from django.shortcuts import render
-from django.utils.translation import gettext as _
 
 from yishi.errors import PermissionDenied
-
-from .access import viewer_for  # noqa: F401  (re-exported for the views)
 
 
 def forbidden(request, message: str):
@@ -28,7 +25,3 @@ def template_for(request, page: str, partial: str | None) -> str:
     if partial and getattr(request, "htmx", False):
         return f"{page}#{partial}"
     return page
-
-
-def login_needed_message() -> str:
-    return _("请先登录。")

@@ -51,8 +51,14 @@ def rows_from_post(data) -> list[dict]:
     return [{f: str(data.get(f"{PREFIX}-{i}-{f}", ""))[:200] for f in LINE_FIELDS} for i in range(count)]
 
 
-def formset_for(rows: list[dict]):
-    """A formset showing ``rows`` (bound to them, so it re-renders exactly what was typed)."""
+def formset_for(rows: list[dict], *, bound: bool = False):
+    """A formset showing ``rows`` exactly as typed.
+
+    Bound (with its errors and ``aria-invalid``) only after a save was tried;
+    while a row is being added or removed, the rows show without complaints.
+    """
+    if not bound:
+        return BudgetLineFormSet(initial=rows, prefix=PREFIX)
     data = {f"{PREFIX}-TOTAL_FORMS": str(len(rows)), f"{PREFIX}-INITIAL_FORMS": "0",
             f"{PREFIX}-MIN_NUM_FORMS": "1", f"{PREFIX}-MAX_NUM_FORMS": str(MAX_LINES)}
     for i, row in enumerate(rows):
@@ -78,7 +84,10 @@ def budget_summary(rows: list[dict], share_raw, community) -> dict:
     for row in rows:
         quantity = _number(row.get("quantity", ""), MAX_QUANTITY)
         price = _number(row.get("unit_price", ""), MONEY_CEILING)
-        amount = (quantity * price).quantize(CENT, rounding=ROUND_HALF_UP) if quantity is not None and price is not None else None
+        amount = None
+        if quantity is not None and price is not None:
+            # R3: each line rounded to the fen half-up, as services.lines_total does.
+            amount = (quantity * price).quantize(CENT, rounding=ROUND_HALF_UP)
         amounts.append(amount)
         if amount is not None:
             total += amount
@@ -118,13 +127,14 @@ def _staff_residents(viewer):
 
 def _page(request, *, proposal, form, rows, community, show_errors=False, partial=None, status=200,
           formset_errors=()):
+    formset = formset_for(rows, bound=show_errors)
     context = {
         # Errors about the set of lines as a whole (too many, none, a tampered count).
         "formset_errors": list(formset_errors),
         "proposal": proposal,
         "form": form,
-        "formset": formset_for(rows),
-        "rows_count": len(rows),
+        "formset": formset,
+        "rows_count": formset.total_form_count(),
         "max_lines": MAX_LINES,
         "summary": budget_summary(rows, form["community_share"].value(), community),
         "show_errors": show_errors,

@@ -7,6 +7,7 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -107,7 +108,8 @@ def meeting_new(request):
     members = seated_members(council)
     form_kwargs = {"members": members, "proposals": _agenda_candidates(council)}
     if request.method != "POST":
-        form = MeetingForm(**form_kwargs)
+        now = timezone.localtime().replace(second=0, microsecond=0)
+        form = MeetingForm(initial={"held_at": now}, **form_kwargs)
         return render(request, "proposals/meeting_new.html", {"councils": councils, "council": council, "form": form})
     form = MeetingForm(request.POST, **form_kwargs)
     if not form.is_valid():

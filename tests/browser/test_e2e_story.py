@@ -1,0 +1,257 @@
+"""The whole story of a proposal, done in the browser by the people who do it (issue 4).
+
+A resident drafts a proposal with three budget lines and submits it; the group
+council adopts it (3 of 5); a member publishes the notice; a resident objects and
+a member answers; the clock moves past the 7-day notice; a member submits it to
+the community; community staff open the ballot; 25 of the 37 community-council
+members approve (R7) and the live tally shows it passed; street-office staff
+approve the budget and, once the group council has recorded the self-raised
+money, release it; a visitor reads the whole history on the public page.
+
+A second run ends REJECTED with 24 approvals. The world (people, seats, a fund
+with money in it) is set up directly; every step of the story is a click.
+"""
+
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from funding import services as funding_services
+from funding.selectors import current_year
+from proposals.enums import ProposalStatus as S
+from proposals.models import Ballot, Proposal
+from tests.factories import PASSWORD, build_world, to_submitted
+
+from .helpers import log_in, wait_htmx_idle
+
+TITLE = "北苑后门、消防通道和围墙整治"
+LINES = [
+    ("后门维修", "1", "项", "12000"),
+    ("消防通道整治", "1", "项", "16000"),
+    ("围墙防盗刺", "100", "米", "80"),
+]
+
+
+def _proposal_id(page) -> int:
+    match = re.search(r"/proposals/(\d+)/", page.url)
+    assert match, page.url
+    return int(match.group(1))
+
+
+def _ballot_id(page) -> int:
+    match = re.search(r"/ballots/(\d+)/", page.url)
+    assert match, page.url
+    return int(match.group(1))
+
+
+def tally(page):
+    """The live tally while the ballot is open, the result once it has closed."""
+    return page.get_by_role("region", name=re.compile(r"^(实时计票|表决结果)$"))
+
+
+def notice_section(page):
+    return page.get_by_role("region", name="公示与异议")
+
+
+def _fill_line(page, n: int, item, quantity, unit, price) -> None:
+    row = page.get_by_role("group", name=f"第 {n} 项", exact=True)
+    expect(row).to_be_visible()
+    row.get_by_label("项目").fill(item)
+    row.get_by_label("数量").fill(quantity)
+    row.get_by_label("单位").fill(unit)
+    row.get_by_label("单价").fill(price)
+
+
+def _vote(page, ballot_id: int, choice: str = "赞成") -> None:
+    """On the ballot page: choose, confirm, and see the vote recorded (final)."""
+    panel = page.get_by_role("region", name="表决", exact=True)
+    panel.get_by_role("link", name=choice, exact=True).click()
+    panel.get_by_role("button", name=f"确定投{choice}票").click()
+    expect(page.get_by_text("您已投票")).to_be_visible()
+    expect(page.get_by_text("投出后不能更改")).to_be_visible()
+
+
+def _member_votes(people, user, ballot_id: int, choice: str = "赞成") -> None:
+    """One member on their own phone: log in straight to the ballot, vote, confirm, leave."""
+    context = people()
+    page = context.new_page()
+    log_in(page, user.username, PASSWORD, next_url=f"/ballots/{ballot_id}/")
+    _vote(page, ballot_id, choice)
+    context.close()
+
+
+def draft_and_submit(people, world) -> int:
+    """The resident drafts the proposal with three lines (added in place), saves it, then submits it."""
+    resident = world.author
+    page = people().new_page()
+    log_in(page, resident.username, PASSWORD)
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="提出议案").click()
+    expect(page.get_by_role("heading", name="提出议案", level=1)).to_be_visible()
+
+    page.get_by_label("标题").fill(TITLE)
+    page.get_by_label("内容").fill("后门锁坏了一年，消防通道被杂物堵住，围墙有人翻越。修后门、清通道、装防盗刺。")
+    page.get_by_label("类别").select_option(label="安全与消防")
+    _fill_line(page, 1, *LINES[0])
+    for n, line in enumerate(LINES[1:], start=2):
+        page.get_by_role("button", name="添加一项").click()
+        _fill_line(page, n, *line)
+    # A fourth line added by mistake is removed in place again.
+    page.get_by_role("button", name="添加一项").click()
+    expect(page.get_by_role("group", name="第 4 项", exact=True)).to_be_visible()
+    page.get_by_role("button", name="删除第 4 项").click()
+    expect(page.get_by_role("group", name="第 4 项", exact=True)).to_have_count(0)
+    expect(page.get_by_role("group", name="第 3 项", exact=True).get_by_label("项目")).to_have_value("围墙防盗刺")
+
+    totals = page.locator("#budget-totals")
+    # More than half from the community fund: the cap is explained at once (R3).
+    page.get_by_label("申请公服资金（元）").fill("20000")
+    expect(totals).to_contain_text("36,000.00")
+    expect(totals.get_by_role("alert")).to_be_visible()
+    expect(totals).to_contain_text("18,000.00")  # the most the fund may pay
+    page.get_by_label("申请公服资金（元）").fill("18000")
+    expect(totals.get_by_role("alert")).to_have_count(0)
+    expect(totals).to_contain_text("居民自筹")
+    expect(totals).to_contain_text("18,000.00")
+    wait_htmx_idle(page)
+
+    page.get_by_role("button", name="保存草稿").click()
+    expect(page.get_by_text("草稿已保存")).to_be_visible()
+    expect(page.get_by_role("heading", name=TITLE, level=1)).to_be_visible()
+    expect(page.locator(".page-header")).to_contain_text("草稿")
+    pk = _proposal_id(page)
+    proposal = Proposal.objects.get(pk=pk)
+    assert proposal.total == Decimal("36000.00") and proposal.lines.count() == 3
+
+    page.get_by_role("button", name="提交小组议事会").click()
+    expect(page.locator(".page-header")).to_contain_text("小组议事中")
+    return pk
+
+
+def group_adopts(people, world, pk: int):
+    """The chair opens the group ballot from the review queue; 3 of 5 approve; the chair closes it. Returns the chair's page."""
+    chair = world.group_members[0]
+    page = people().new_page()
+    log_in(page, chair.username, PASSWORD)
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="小组审议").click()
+    page.get_by_role("link", name=TITLE).first.click()
+    expect(page).to_have_url(re.compile(rf"/proposals/{pk}/"))
+    page.get_by_text("发起小组表决").click()
+    expect(page.get_by_label("表决截止时间")).not_to_have_value("")
+    page.get_by_role("button", name="开始表决").click()
+    expect(page.get_by_text("小组表决已开始")).to_be_visible()
+    ballot_id = _ballot_id(page)
+    expect(tally(page)).to_contain_text("通过需要 3 票，共 5 名成员")
+    _vote(page, ballot_id)
+
+    for member in world.group_members[1:3]:
+        _member_votes(people, member, ballot_id)
+
+    page.reload()
+    board = tally(page)
+    expect(board).to_contain_text("已有 3 票赞成，通过需要 3 票")
+    expect(board).to_contain_text("赞成票已达到通过所需票数")
+    page.get_by_role("button", name="结束表决并确定结果").click()
+    expect(page.get_by_text("表决已结束，结果已确定")).to_be_visible()
+    expect(tally(page).get_by_text("通过", exact=True)).to_be_visible()
+    page.get_by_role("link", name="查看议案全部信息").click()
+    expect(page.locator(".page-header")).to_contain_text("已形成决议")
+    expect(page.get_by_role("heading", name="决议（第 1 号）")).to_be_visible()
+    return page
+
+
+def notice_objection_answer(people, world, chair_page, pk: int) -> None:
+    """The chair publishes the notice; a neighbour objects; the chair dismisses it with a reason (R5)."""
+    chair_page.get_by_role("button", name="发布公示").click()
+    expect(chair_page.get_by_text("决议已公示")).to_be_visible()
+    expect(chair_page.locator(".page-header")).to_contain_text("公示中")
+    expect(chair_page.get_by_role("link", name="打印公示海报")).to_be_visible()
+
+    neighbour = world.residents[1]
+    page = people().new_page()
+    log_in(page, neighbour.username, PASSWORD, next_url=f"/proposals/{pk}/")
+    expect(notice_section(page)).to_contain_text("公示中，还剩")
+    page.get_by_label("异议内容").fill("防盗刺太尖，小孩在墙边玩容易受伤，建议换成防攀爬网。")
+    page.get_by_role("button", name="提交异议").click()
+    expect(page.get_by_text("异议已提交")).to_be_visible()
+    expect(notice_section(page)).to_contain_text("防盗刺太尖")
+    expect(notice_section(page)).to_contain_text("等待小组议事会答复")
+    page.context.close()
+
+    chair_page.reload()
+    objection = notice_section(chair_page).get_by_role("listitem").filter(has_text="防盗刺太尖")
+    objection.get_by_label("不予采纳").check()
+    objection.get_by_label("答复内容").fill("防盗刺装在 2.2 米以上，小孩够不着；墙边另设提示牌。")
+    objection.get_by_role("button", name="提交答复").click()
+    expect(chair_page.get_by_text("已答复异议")).to_be_visible()
+    expect(notice_section(chair_page)).to_contain_text("不予采纳")
+    # Still running: the submission to the community is refused until the 7 days are over (R6).
+    expect(chair_page.get_by_role("button", name="提交社区议事会")).to_be_disabled()
+
+
+def community_vote(people, world, chair_page, pk: int, approvals: int) -> tuple[int, object]:
+    """The chair submits to the community; staff open the ballot; ``approvals`` members approve.
+
+    Returns (ballot id, the staff member's page on the ballot).
+    """
+    chair_page.reload()
+    expect(notice_section(chair_page)).to_contain_text("公示期已满")
+    chair_page.get_by_role("button", name="提交社区议事会").click()
+    expect(chair_page.get_by_text("已提交社区议事会")).to_be_visible()
+    expect(chair_page.locator(".page-header")).to_contain_text("已提交社区")
+
+    staff_page = people().new_page()
+    log_in(staff_page, world.staff.username, PASSWORD)
+    staff_page.get_by_role("navigation", name="主导航").get_by_role("link", name="社区工作").click()
+    card = staff_page.locator("article", has_text=TITLE)
+    expect(card.get_by_label("表决截止时间")).not_to_have_value("")
+    card.get_by_role("button", name="发起社区表决").click()
+    expect(staff_page.get_by_text("已发起社区表决")).to_be_visible()
+    staff_page.get_by_role("region", name="进行中的社区表决").get_by_role("link", name=TITLE).click()
+    staff_page.get_by_role("link", name="进入表决页面").click()
+    ballot_id = _ballot_id(staff_page)
+    expect(tally(staff_page)).to_contain_text("已有 0 票赞成，通过需要 25 票，共 37 名成员")
+
+    members = world.community_members
+    # The first member finds the ballot the way anyone would: 我的 -> 我的表决 -> the proposal.
+    first = people().new_page()
+    log_in(first, members[0].username, PASSWORD)
+    first.get_by_role("navigation", name="主导航").get_by_role("link", name="我的表决").click()
+    first.get_by_role("link", name=TITLE).click()
+    expect(first).to_have_url(re.compile(rf"/ballots/{ballot_id}/"))
+    _vote(first, ballot_id)
+    first.context.close()
+    for member in members[1:approvals - 1]:
+        _member_votes(people, member, ballot_id)
+    # The staff page has been open all along; the last vote shows up there without a reload.
+    staff_page.reload()
+    _member_votes(people, members[approvals - 1], ballot_id)
+    return ballot_id, staff_page
+
+
+@pytest.mark.browser
+def test_story_proposal_from_draft_to_released_in_the_browser(people, watch):
+    world = build_world()
+    pk = draft_and_submit(people, world)
+    chair_page = group_adopts(people, world, pk)
+    notice_objection_answer(people, world, chair_page, pk)
+
+    # A week and a day later (the live server runs in this process, so it sees the same clock).
+    with time_machine.travel(timezone.now() + timedelta(days=8, hours=1), tick=True):
+        fund = funding_services.fund_create(community=world.community, year=current_year(), actor=world.street_staff)
+        funding_services.fund_allocate(fund=fund, actor=world.street_staff, amount=Decimal("300000.00"),
+                                       source="区财政")
+
+        ballot_id, staff_page = community_vote(people, world, chair_page, pk, approvals=25)
+        tally = tally(staff_page)
+        expect(tally).to_contain_text("已有 25 票赞成，通过需要 25 票，共 37 名成员", timeout=15000)
+        expect(tally).to_contain_text("赞成票已达到通过所需票数")
+        staff_page.get_by_role("button", name="结束表决并确定结果").click()
+        expect(staff_page.get_by_text("表决已结束，结果已确定")).to_be_visible()
+        expect(tally(staff_page).get_by_text("通过", exact=True)).to_be_visible()
+        assert Ballot.objects.get(pk=ballot_id).approve_count == 25
+        assert Proposal.objects.get(pk=pk).status == S.APPROVED
