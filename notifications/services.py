@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from councils.enums import CouncilKind
 from councils.models import Council, User
-from proposals.enums import BallotKind, BallotOutcome, EventKind, ProposalStatus
+from proposals.enums import BallotOutcome, EventKind, ProposalStatus
 from proposals.models import Ballot, Notice, Objection, Proposal, ProposalEvent
 from proposals.services import submission_blockers
 
@@ -496,7 +496,8 @@ def meeting_reminders_send(*, now: datetime | None = None) -> int:
                 key=f"meeting:{council.pk}:{meeting_day:%Y-%m}", url=_url("proposals:meetings"),
                 title=_("%(date)s 议事会例会") % {"date": date_format(meeting_day, "MONTH_DAY_FORMAT")},
                 body=_(
-                    "%(council)s每月 %(day)d 日召开例会，本月例会在 %(date)s。请准备要审议的议案，会后记录应到、实到和会议记录。"
+                    "%(council)s每月 %(day)d 日召开例会，本月例会在 %(date)s。"
+                    "请准备要审议的议案，会后记录应到、实到和会议记录。"
                 )
                 % {"council": council.name, "day": MEETING_DAY, "date": date_format(meeting_day, "DATE_FORMAT")},
             )

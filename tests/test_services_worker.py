@@ -179,7 +179,8 @@ def test_task_round_trip_through_a_real_worker(workers, client_app):
     [worker] = workers(1)
     result = client_app.send_task("yishi.ping")
     assert result.get(timeout=60, disable_sync_subtasks=False) == "pong"
-    assert "yishi.ping" in worker.log and "succeeded" in worker.log
+    # The result is stored just before the worker logs it.
+    wait_for(lambda: "yishi.ping" in worker.log and "succeeded" in worker.log, timeout=10, what="the worker's log")
 
 
 def test_event_notifications_are_delivered_by_the_worker_after_commit(workers, broker):
@@ -187,10 +188,8 @@ def test_event_notifications_are_delivered_by_the_worker_after_commit(workers, b
     world = build_world(community_seats=3)
     with publishing_to(broker):
         proposal = to_group_review(world)  # the commit enqueues notify_event; the worker does it
-    rows = wait_for(
-        lambda: set(Notification.objects.filter(kind=K.REVIEW_NEEDED, proposal=proposal).values_list("user_id", flat=True)),
-        what="review notifications written by the worker",
-    )
+    told = Notification.objects.filter(kind=K.REVIEW_NEEDED, proposal=proposal)
+    rows = wait_for(lambda: set(told.values_list("user_id", flat=True)), what="review notifications from the worker")
     assert rows == {u.pk for u in world.group_members}
 
 
@@ -212,7 +211,8 @@ def test_two_workers_close_each_overdue_ballot_exactly_once(workers, client_app)
         assert Resolution.objects.filter(proposal=ballot.proposal).count() == 1
         ballot.proposal.refresh_from_db()
         assert ballot.proposal.status == S.ADOPTED
-    assert "close_due_ballots" in first.log and "close_due_ballots" in second.log
+    wait_for(lambda: "close_due_ballots" in first.log and "close_due_ballots" in second.log, timeout=10,
+             what="both workers to log the job")
     assert not ps.ballots_due().exists()
 
 

@@ -151,12 +151,16 @@ def test_every_environment_variable_is_documented():
     assert not missing, f"not in docs/operations.md: {missing}"
 
 
+def _docker_compose_plugin() -> bool:
+    return subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0
+
+
 def test_docker_compose_file_is_valid_where_a_compose_client_exists(tmp_path):
     import shutil
 
     if shutil.which("docker-compose"):
         command = ["docker-compose"]
-    elif shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+    elif shutil.which("docker") and _docker_compose_plugin():
         command = ["docker", "compose"]
     else:
         pytest.skip("no docker compose client on this machine (Debian: apt-get install docker-compose)")

@@ -233,6 +233,83 @@ def community_vote(people, world, chair_page, pk: int, approvals: int) -> tuple[
     return ballot_id, staff_page
 
 
+def budget_and_release(people, world, chair_page, pk: int) -> None:
+    """Street-office staff approve the budget; release is refused until the self-raised money is in (R8-R10)."""
+    street = people().new_page()
+    log_in(street, world.street_staff.username, PASSWORD)
+    street.get_by_role("navigation", name="主导航").get_by_role("link", name="预算审核").click()
+    card = street.get_by_role("article").filter(has=street.get_by_role("heading", name=TITLE))
+    expect(card).to_contain_text("300,000.00")  # the fund's available amount beside the request
+    expect(card.get_by_label("核定公服资金（元）")).to_have_value(re.compile(r"^18,?000(\.00)?$"))
+    card.get_by_role("button", name="核准并预留").click()
+    expect(street.get_by_text(f"已核准预算：{TITLE}")).to_be_visible()
+
+    waiting = street.get_by_role("article").filter(has=street.get_by_role("heading", name=TITLE))
+    expect(waiting).to_contain_text("还差 18,000.00 元")
+    waiting.get_by_role("button", name="拨付公服资金").click()
+    expect(waiting.get_by_role("alert")).to_contain_text("还不能拨付")
+    assert Proposal.objects.get(pk=pk).status == S.FUNDED
+
+    # The group council records the residents' money, receipt by receipt (R9).
+    chair_page.reload()
+    chair_page.get_by_role("link", name=re.compile("登记资金")).click()
+    expect(chair_page.get_by_role("heading", name=re.compile("项目资金"), level=1)).to_be_visible()
+    for payer, amount, receipt in (("1栋全体住户", "10000", "BY-001"), ("2栋全体住户", "8000", "BY-002")):
+        form = chair_page.get_by_role("heading", name="登记一笔自筹资金").locator("xpath=ancestor::form")
+        form.get_by_label("缴款人", exact=True).fill(payer)
+        form.get_by_label("金额（元）").fill(amount)
+        form.get_by_label("收据编号").fill(receipt)
+        expect(form.get_by_label("缴款日期")).not_to_have_value("")
+        form.get_by_role("button", name="登记").click()
+        expect(chair_page.get_by_text("已登记自筹资金")).to_be_visible()
+    expect(chair_page.get_by_role("region", name="资金概况")).to_contain_text("18,000.00 / 18,000.00")
+
+    street.reload()
+    waiting = street.get_by_role("article").filter(has=street.get_by_role("heading", name=TITLE))
+    expect(waiting).not_to_contain_text("还差")
+    waiting.get_by_role("button", name="拨付公服资金").click()
+    expect(street.get_by_text(f"已拨付公服资金：{TITLE}")).to_be_visible()
+    assert Proposal.objects.get(pk=pk).status == S.RELEASED
+
+
+def visitor_reads_the_history(people, world, pk: int) -> None:
+    """Anyone, not logged in, reads the whole story on the public page, without anyone's personal data."""
+    page = people().new_page()
+    page.goto("/")
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="公示与项目").click()
+    page.get_by_role("link", name=TITLE).first.click()
+    expect(page).to_have_url(re.compile(rf"/proposals/{pk}/$"))
+    expect(page.get_by_role("heading", name=TITLE, level=1)).to_be_visible()
+    expect(page.locator(".page-header")).to_contain_text("资金已拨付")
+    budget = page.get_by_role("region", name="预算")
+    for item, *_rest in LINES:
+        expect(budget).to_contain_text(item)
+    expect(budget).to_contain_text("36,000.00")
+    expect(page.get_by_role("heading", name="决议（第 1 号）")).to_be_visible()
+    notice = notice_section(page)
+    expect(notice).to_contain_text("公示期已满")
+    expect(notice).to_contain_text("防盗刺太尖")
+    expect(notice).to_contain_text("不予采纳")
+    expect(notice).to_contain_text("2.2 米以上")
+    ballots = page.get_by_role("region", name="表决", exact=True)
+    expect(ballots).to_contain_text("赞成 3，反对 0，弃权 0，应参加表决 5 人")
+    expect(ballots).to_contain_text("赞成 25，反对 0，弃权 0，应参加表决 37 人")
+    money = page.get_by_role("region", name="资金", exact=True)
+    expect(money).to_contain_text("已拨付公服资金")
+    expect(money).to_contain_text("18,000.00")
+    timeline = page.get_by_role("region", name="时间线")
+    for step in ("起草议案", "提交小组议事", "形成决议", "发布公示", "提出异议", "答复异议", "提交社区议事会",
+                 "社区表决通过", "预算审核通过"):
+        expect(timeline).to_contain_text(step)
+    expect(page.locator(".page-header")).not_to_contain_text("未公开")
+    # No personal data in public: not who objected, not who paid.
+    body = page.locator("main")
+    expect(body).not_to_contain_text(world.residents[1].full_name)
+    expect(body).not_to_contain_text("1栋全体住户")
+    expect(body).not_to_contain_text(world.author.full_name)
+    expect(page.get_by_role("button", name="拨付公服资金")).to_have_count(0)
+
+
 @pytest.mark.browser
 def test_story_proposal_from_draft_to_released_in_the_browser(people, watch):
     world = build_world()
@@ -247,11 +324,16 @@ def test_story_proposal_from_draft_to_released_in_the_browser(people, watch):
                                        source="区财政")
 
         ballot_id, staff_page = community_vote(people, world, chair_page, pk, approvals=25)
-        tally = tally(staff_page)
-        expect(tally).to_contain_text("已有 25 票赞成，通过需要 25 票，共 37 名成员", timeout=15000)
-        expect(tally).to_contain_text("赞成票已达到通过所需票数")
+        board = tally(staff_page)
+        # No reload: the tally polls every 5 s (htmx).
+        expect(board).to_contain_text("已有 25 票赞成，通过需要 25 票，共 37 名成员", timeout=15000)
+        expect(board).to_contain_text("赞成票已达到通过所需票数")
         staff_page.get_by_role("button", name="结束表决并确定结果").click()
         expect(staff_page.get_by_text("表决已结束，结果已确定")).to_be_visible()
         expect(tally(staff_page).get_by_text("通过", exact=True)).to_be_visible()
         assert Ballot.objects.get(pk=ballot_id).approve_count == 25
         assert Proposal.objects.get(pk=pk).status == S.APPROVED
+
+        budget_and_release(people, world, chair_page, pk)
+    visitor_reads_the_history(people, world, pk)
+    watch.assert_clean()
