@@ -256,7 +256,7 @@ def budget_and_release(people, world, chair_page, pk: int) -> None:
     expect(chair_page.get_by_role("heading", name=re.compile("项目资金"), level=1)).to_be_visible()
     for payer, amount, receipt in (("1栋全体住户", "10000", "BY-001"), ("2栋全体住户", "8000", "BY-002")):
         form = chair_page.get_by_role("heading", name="登记一笔自筹资金").locator("xpath=ancestor::form")
-        form.get_by_label("缴款人", exact=True).fill(payer)
+        form.get_by_label(re.compile(r"^缴款人\s*\*?$")).fill(payer)
         form.get_by_label("金额（元）").fill(amount)
         form.get_by_label("收据编号").fill(receipt)
         expect(form.get_by_label("缴款日期")).not_to_have_value("")
