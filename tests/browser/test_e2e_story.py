@@ -335,5 +335,5 @@ def test_story_proposal_from_draft_to_released_in_the_browser(people, watch):
         assert Proposal.objects.get(pk=pk).status == S.APPROVED
 
         budget_and_release(people, world, chair_page, pk)
-    visitor_reads_the_history(people, world, pk)
+        visitor_reads_the_history(people, world, pk)
     watch.assert_clean()
