@@ -117,40 +117,33 @@ def follow(request, pk):
     return _done(request, proposal, _("已关注，议案有进展时会通知您。") if following else _("已取消关注。"))
 
 
+def _ballot_open(request, pk, *, opener, prefix: str, key: str, message: str):
+    proposal = _in_scope(request, pk)
+    form = BallotOpenForm(request.POST, prefix=prefix)
+    if not form.is_valid():
+        return _invalid(request, proposal, key=key, form=form)
+    try:
+        ballot = opener(proposal=proposal, actor=request.user, closes_at=form.cleaned_data["closes_at"])
+    except DomainError as error:
+        return _refused(request, pk, error, key=key, form=form)
+    messages.success(request, message)
+    return redirect(reverse("proposals:ballot", args=[ballot.pk]))
+
+
 @login_required
 @require_POST
 def group_ballot_open(request, pk):
     """R4: the group council opens its ballot on the proposal as it stands."""
-    proposal = _in_scope(request, pk)
-    form = BallotOpenForm(request.POST, prefix="gb")
-    if not form.is_valid():
-        return _invalid(request, proposal, key="group_ballot", form=form)
-    try:
-        ballot = services.group_ballot_open(
-            proposal=proposal, actor=request.user, closes_at=form.cleaned_data["closes_at"]
-        )
-    except DomainError as error:
-        return _refused(request, pk, error, key="group_ballot", form=form)
-    messages.success(request, _("小组表决已开始。"))
-    return redirect(reverse("proposals:ballot", args=[ballot.pk]))
+    return _ballot_open(request, pk, opener=services.group_ballot_open, prefix="gb",
+                        key="group_ballot", message=_("小组表决已开始。"))
 
 
 @login_required
 @require_POST
 def community_ballot_open(request, pk):
     """R7: community staff open the community council's ballot on the noticed resolution."""
-    proposal = _in_scope(request, pk)
-    form = BallotOpenForm(request.POST, prefix="cb")
-    if not form.is_valid():
-        return _invalid(request, proposal, key="community_ballot", form=form)
-    try:
-        ballot = services.community_ballot_open(
-            proposal=proposal, actor=request.user, closes_at=form.cleaned_data["closes_at"]
-        )
-    except DomainError as error:
-        return _refused(request, pk, error, key="community_ballot", form=form)
-    messages.success(request, _("社区表决已开始。"))
-    return redirect(reverse("proposals:ballot", args=[ballot.pk]))
+    return _ballot_open(request, pk, opener=services.community_ballot_open, prefix="cb",
+                        key="community_ballot", message=_("社区表决已开始。"))
 
 
 @login_required

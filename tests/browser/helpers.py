@@ -71,8 +71,13 @@ class Watch:
             self.problems.append(Problem(page.url, f"console.{msg.type}", text))
 
     def _response(self, response) -> None:
-        if response.status >= 500:
-            self.problems.append(Problem(response.url, "http", f"{response.status} {response.status_text}"))
+        status = response.status
+        if status >= 500:
+            self.problems.append(Problem(response.url, "http", f"{status} {response.status_text}"))
+        elif status >= 400 and response.request.resource_type != "document" and status not in self.allowed_statuses:
+            # A missing stylesheet, script, icon or htmx fragment (pages themselves are checked by the tests).
+            self.problems.append(Problem(response.url, f"http {response.request.resource_type}",
+                                         f"{status} {response.status_text} (for {response.frame.url})"))
 
     def csp_violations(self) -> list:
         return [p for p in self.problems if any(word in p.text for word in CSP_WORDS)]
@@ -131,3 +136,24 @@ def screenshot_both(page: Page, name: str) -> list[Path]:
 def no_horizontal_overflow(page: Page) -> bool:
     """True when the page fits its viewport's width (no sideways scrolling on a phone)."""
     return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def overflowing_elements(page: Page, limit: int = 5) -> list[str]:
+    """The outermost elements that stick out past the right edge of the viewport (for a readable failure)."""
+    return page.evaluate(
+        """(limit) => {
+          const out = [];
+          const width = window.innerWidth;
+          for (const el of document.body.querySelectorAll('*')) {
+            const r = el.getBoundingClientRect();
+            if (r.right > width + 1 && r.width > 0 && !(el.parentElement && el.parentElement.getBoundingClientRect().right > width + 1)) {
+              const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+                (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
+              out.push(name + ' right=' + Math.round(r.right) + 'px');
+              if (out.length >= limit) break;
+            }
+          }
+          return out;
+        }""",
+        limit,
+    )

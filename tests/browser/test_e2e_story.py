@@ -215,6 +215,8 @@ def community_vote(people, world, chair_page, pk: int, approvals: int) -> tuple[
     staff_page.get_by_role("link", name="进入表决页面").click()
     ballot_id = _ballot_id(staff_page)
     expect(tally(staff_page)).to_contain_text("已有 0 票赞成，通过需要 25 票，共 37 名成员")
+    # Off the ballot page while the members vote (its tally polls the server every 5 s).
+    staff_page.get_by_role("navigation", name="主导航").get_by_role("link", name="社区工作").click()
 
     members = world.community_members
     # The first member finds the ballot the way anyone would: 我的 -> 我的表决 -> the proposal.
@@ -227,8 +229,9 @@ def community_vote(people, world, chair_page, pk: int, approvals: int) -> tuple[
     first.context.close()
     for member in members[1:approvals - 1]:
         _member_votes(people, member, ballot_id)
-    # The staff page has been open all along; the last vote shows up there without a reload.
-    staff_page.reload()
+    # Staff watch the ballot page while the last member votes: the vote shows up there without a reload.
+    staff_page.goto(f"/ballots/{ballot_id}/")
+    expect(tally(staff_page)).to_contain_text(f"已有 {approvals - 1} 票赞成")
     _member_votes(people, members[approvals - 1], ballot_id)
     return ballot_id, staff_page
 
@@ -336,4 +339,57 @@ def test_story_proposal_from_draft_to_released_in_the_browser(people, watch):
 
         budget_and_release(people, world, chair_page, pk)
         visitor_reads_the_history(people, world, pk)
+    watch.assert_clean()
+
+
+@pytest.mark.browser
+def test_story_24_of_37_approve_ends_rejected(people, watch):
+    """R7 at its boundary: 24 approvals of 37 fall short of two thirds; the ballot ends REJECTED."""
+    world = build_world()
+    proposal = to_submitted(world, title=TITLE)  # drafted, adopted and noticed through the services
+    pk = proposal.pk
+
+    staff_page = people().new_page()
+    log_in(staff_page, world.staff.username, PASSWORD, next_url=f"/proposals/{pk}/")
+    staff_page.get_by_role("button", name="开始社区表决").click()
+    expect(staff_page.get_by_text("社区表决已开始")).to_be_visible()
+    ballot_id = _ballot_id(staff_page)
+    closes_at = Ballot.objects.get(pk=ballot_id).closes_at
+    staff_page.get_by_role("navigation", name="主导航").get_by_role("link", name="社区工作").click()
+
+    members = world.community_members
+    for member in members[:24]:
+        _member_votes(people, member, ballot_id)
+
+    staff_page.goto(f"/ballots/{ballot_id}/")
+    board = tally(staff_page)
+    expect(board).to_contain_text("已有 24 票赞成，通过需要 25 票，共 37 名成员")
+    expect(board).to_contain_text("还需要 1 票赞成才能通过")
+    # 13 members have not voted yet and could still carry it: staff may not close it early (R7).
+    watch.allowed_statuses = {409}
+    staff_page.get_by_role("button", name="结束表决并确定结果").click()
+    expect(staff_page.get_by_role("region", name="结束表决").get_by_role("alert")).to_be_visible()
+    watch.allowed_statuses = set()
+    assert Ballot.objects.get(pk=ballot_id).closed_at is None
+
+    with time_machine.travel(closes_at + timedelta(minutes=5), tick=True):
+        # Too late: a member who had not voted finds the ballot over (no vote after closes_at).
+        late = people().new_page()
+        log_in(late, members[24].username, PASSWORD, next_url=f"/ballots/{ballot_id}/")
+        expect(late.get_by_text("表决已经结束，您没有投票。")).to_be_visible()
+        expect(late.get_by_role("region", name="表决", exact=True).get_by_role("link", name="赞成")).to_have_count(0)
+
+        staff_page.goto(f"/ballots/{ballot_id}/")  # not reload(): that would send the refused POST again
+        expect(tally(staff_page)).to_contain_text("已到截止时间")
+        staff_page.get_by_role("button", name="结束表决并确定结果").click()
+        expect(staff_page.get_by_text("表决已结束，结果已确定")).to_be_visible()
+        expect(tally(staff_page).get_by_text("未通过", exact=True)).to_be_visible()
+        assert Proposal.objects.get(pk=pk).status == S.REJECTED
+
+        visitor = people().new_page()
+        visitor.goto(f"/proposals/{pk}/")
+        expect(visitor.locator(".page-header")).to_contain_text("社区表决未通过")
+        expect(visitor.get_by_role("region", name="表决", exact=True)).to_contain_text(
+            "赞成 24，反对 0，弃权 0，应参加表决 37 人")
+        expect(visitor.get_by_role("region", name="时间线")).to_contain_text("社区表决未通过")
     watch.assert_clean()
