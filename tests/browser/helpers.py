@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from playwright.sync_api import BrowserContext, Page, expect
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("YISHI_CHROMIUM", "/usr/bin/chromium")  # Debian's package; never a download
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -28,7 +28,8 @@ TIMEOUT_MS = int(os.environ.get("YISHI_BROWSER_TIMEOUT_MS", "20000"))
 # It runs through the DevTools protocol, which the page's CSP does not govern.
 CSP_LISTENER = """
 document.addEventListener('securitypolicyviolation', function (e) {
-  console.error('Content Security Policy violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline')
+  console.error('Content Security Policy violation: ' + e.violatedDirective
+                + ' blocked ' + (e.blockedURI || 'inline')
                 + ' at ' + (e.sourceFile || document.location.href) + ':' + e.lineNumber);
 });
 """
@@ -51,7 +52,7 @@ class Watch:
 
     problems: list = field(default_factory=list)
     visited: list = field(default_factory=list)
-    # Error statuses a test asks for on purpose (a refusal page): "Failed to load resource" for them is expected.
+    # Error statuses a test asks for on purpose (a refusal page): their "Failed to load resource" is expected.
     allowed_statuses: set = field(default_factory=set)
 
     def attach(self, page: Page) -> None:
@@ -66,7 +67,8 @@ class Watch:
             match = re.search(r"status of (\d{3})", text)
             if match and int(match.group(1)) in self.allowed_statuses:
                 return
-            self.problems.append(Problem(page.url, "console.error", text))
+            where = (msg.location or {}).get("url") or ""
+            self.problems.append(Problem(page.url, "console.error", f"{text} [{where}]" if where else text))
         elif any(word in text for word in CSP_WORDS):
             self.problems.append(Problem(page.url, f"console.{msg.type}", text))
 
@@ -74,7 +76,11 @@ class Watch:
         status = response.status
         if status >= 500:
             self.problems.append(Problem(response.url, "http", f"{status} {response.status_text}"))
-        elif status >= 400 and response.request.resource_type != "document" and status not in self.allowed_statuses:
+        if response.request.resource_type == "document" and not response.url.startswith("data:"):
+            if "content-security-policy" not in response.headers:
+                self.problems.append(
+                    Problem(response.url, "http", f"{status} without a Content-Security-Policy header"))
+        elif status >= 400 and status not in self.allowed_statuses:
             # A missing stylesheet, script, icon or htmx fragment (pages themselves are checked by the tests).
             self.problems.append(Problem(response.url, f"http {response.request.resource_type}",
                                          f"{status} {response.status_text} (for {response.frame.url})"))
@@ -117,7 +123,7 @@ def log_in(page: Page, username: str, password: str, *, next_url: str | None = N
 
 
 def screenshot_both(page: Page, name: str) -> list[Path]:
-    """Full-page PNGs of the current page at phone and desktop width: docs/screenshots/<name>-{phone,desktop}.png."""
+    """Full-page PNGs of the page at phone and desktop width: docs/screenshots/<name>-{phone,desktop}.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     paths = []
     original = page.viewport_size
@@ -146,9 +152,12 @@ def overflowing_elements(page: Page, limit: int = 5) -> list[str]:
           const width = window.innerWidth;
           for (const el of document.body.querySelectorAll('*')) {
             const r = el.getBoundingClientRect();
-            if (r.right > width + 1 && r.width > 0 && !(el.parentElement && el.parentElement.getBoundingClientRect().right > width + 1)) {
-              const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
-                (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
+            const parent = el.parentElement;
+            const parentOut = parent && parent.getBoundingClientRect().right > width + 1;
+            if (r.right > width + 1 && r.width > 0 && !parentOut) {
+              const classes = typeof el.className === 'string' && el.className.trim()
+                ? '.' + el.className.trim().split(/\\s+/).join('.') : '';
+              const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + classes;
               out.push(name + ' right=' + Math.round(r.right) + 'px');
               if (out.length >= limit) break;
             }

@@ -145,6 +145,25 @@ def _crawl(page, origin: str, start: list[str]) -> tuple[list, list]:
     return visited, failures
 
 
+def _refusals(page, role, watch) -> list[str]:
+    """A refusal reads as a sentence on a normal page (403 with the reason, 404 outside one's scope)."""
+    wanted = {
+        # role: (url, status, sentence on the page)
+        "resident": ("/street/reviews/", 403, "街道办"),
+        "yudong_resident": (f"/proposals/{Proposal.objects.get(title='3栋楼道加装扶手').pk}/", 404, "找不到这个页面"),
+    }
+    if role not in wanted:
+        return []
+    url, status, sentence = wanted[role]
+    watch.allowed_statuses = {status}
+    try:
+        got = _open(page, url)
+        expect(page.locator("main")).to_contain_text(sentence)
+    finally:
+        watch.allowed_statuses = set()
+    return [] if got == status else [f"{role}: {url} answered {got}, not {status}"]
+
+
 @pytest.mark.browser
 def test_every_page_as_every_role_has_no_console_errors_or_csp_violations(demo, people, watch, live_server):
     origin = live_server.url
@@ -155,12 +174,14 @@ def test_every_page_as_every_role_has_no_console_errors_or_csp_violations(demo, 
         start = ["/", "/proposals/"]
         if role:
             log_in(page, role, DEMO_PASSWORD)
-            start = ["/me/", *start, "/inbox/", "/inbox/settings/", "/accounts/password/", *EXTRA_START.get(role, [])]
+            start = ["/me/", *start, "/inbox/", "/inbox/settings/", "/accounts/password/",
+                     *EXTRA_START.get(role, [])]
         else:
             start.append("/accounts/login/")
         visited, failed = _crawl(page, origin, start)
         report[role or "visitor"] = visited
         failures += [f"{role or 'visitor'}: {f}" for f in failed]
+        failures += _refusals(page, role, watch)
         if role == "admin":
             for url in ("/admin/", "/admin/proposals/proposal/"):
                 status = _open(page, url)
@@ -185,3 +206,55 @@ def test_every_page_as_every_role_has_no_console_errors_or_csp_violations(demo, 
     assert not failures, "pages that did not answer 200:\n" + "\n".join(failures)
     watch.assert_clean()
     assert sum(len(v) for v in report.values()) > 100
+
+
+@pytest.mark.browser
+def test_language_switch_and_larger_text_work_without_errors(people, watch):
+    """The header's two switches: English and back, larger text on and off (kept for the next page)."""
+    page = people().new_page()
+    page.goto("/proposals/")
+    html = page.locator("html")
+    expect(html).to_have_attribute("lang", "zh-hans")
+    page.get_by_role("button", name="English").click()
+    expect(html).to_have_attribute("lang", "en")
+    expect(page).to_have_url(re.compile(r"/proposals/$"))  # back on the same page
+    page.get_by_role("button", name="中文").click()
+    expect(html).to_have_attribute("lang", "zh-hans")
+
+    larger = page.get_by_role("button", name=re.compile("大字"))
+    expect(larger).to_have_attribute("aria-pressed", "false")
+    larger.click()
+    expect(html).to_have_class(re.compile(r"\blarge-text\b"))
+    expect(page.get_by_role("button", name=re.compile("大字"))).to_have_attribute("aria-pressed", "true")
+    page.goto("/")
+    expect(html).to_have_class(re.compile(r"\blarge-text\b"))
+    page.get_by_role("button", name=re.compile("大字")).click()
+    expect(html).not_to_have_class(re.compile(r"\blarge-text\b"))
+    watch.assert_clean()
+
+
+@pytest.mark.browser
+def test_watch_catches_csp_violations_and_script_errors(people, watch):
+    """The guard of every other test can fail: a page given an inline script, an inline style and a
+    script error (by rewriting the server's answer on its way to the browser) is reported."""
+    page = people().new_page()
+
+    def tamper(route):
+        response = route.fetch()
+        body = response.text().replace(
+            "</main>",
+            '<script>window.inlineRan = true;</script><p style="color: red">x</p></main>',
+        ).replace("</body>", '<script src="/static/js/yishi.js?broken" nonce="wrong"></script></body>')
+        route.fulfill(response=response, body=body)
+
+    page.route(re.compile(r"/proposals/$"), tamper)
+    page.goto("/proposals/")
+    page.evaluate("() => setTimeout(() => { throw new Error('boom from the page'); }, 0)")
+    page.wait_for_timeout(300)
+    assert not page.evaluate("() => window.inlineRan === true"), "the CSP let an inline script run"
+    violations = watch.csp_violations()
+    assert any("script-src" in p.text for p in violations), watch.problems
+    assert any("style-src" in p.text for p in violations), watch.problems
+    assert any(p.kind == "pageerror" and "boom from the page" in p.text for p in watch.problems), watch.problems
+    with pytest.raises(AssertionError):
+        watch.assert_clean()

@@ -72,8 +72,10 @@ def _vote(page, ballot_id: int, choice: str = "赞成") -> None:
     panel = page.get_by_role("region", name="表决", exact=True)
     panel.get_by_role("link", name=choice, exact=True).click()
     panel.get_by_role("button", name=f"确定投{choice}票").click()
-    expect(page.get_by_text("您已投票")).to_be_visible()
-    expect(page.get_by_text("投出后不能更改")).to_be_visible()
+    expect(panel.get_by_text("您已投票")).to_be_visible()
+    expect(panel).to_contain_text(choice)
+    expect(panel).to_contain_text("投出后不能更改")
+    expect(panel.get_by_role("link", name=choice, exact=True)).to_have_count(0)  # final: no second choice
 
 
 def _member_votes(people, user, ballot_id: int, choice: str = "赞成") -> None:
@@ -112,11 +114,10 @@ def draft_and_submit(people, world) -> int:
     page.get_by_label("申请公服资金（元）").fill("20000")
     expect(totals).to_contain_text("36,000.00")
     expect(totals.get_by_role("alert")).to_be_visible()
-    expect(totals).to_contain_text("18,000.00")  # the most the fund may pay
+    expect(totals).to_contain_text(re.compile(r"最多\s*18,000\.00\s*元"))  # the most the fund may pay
     page.get_by_label("申请公服资金（元）").fill("18000")
     expect(totals.get_by_role("alert")).to_have_count(0)
-    expect(totals).to_contain_text("居民自筹")
-    expect(totals).to_contain_text("18,000.00")
+    expect(totals).to_contain_text(re.compile(r"申请公服资金\s*18,000\.00\s*元\s*居民自筹\s*18,000\.00\s*元"))
     wait_htmx_idle(page)
 
     page.get_by_role("button", name="保存草稿").click()
@@ -133,7 +134,10 @@ def draft_and_submit(people, world) -> int:
 
 
 def group_adopts(people, world, pk: int):
-    """The chair opens the group ballot from the review queue; 3 of 5 approve; the chair closes it. Returns the chair's page."""
+    """The chair opens the group ballot from the review queue; 3 of 5 approve; the chair closes it.
+
+    Returns the chair's page (the chair stays logged in for the later steps).
+    """
     chair = world.group_members[0]
     page = people().new_page()
     log_in(page, chair.username, PASSWORD)
@@ -169,7 +173,13 @@ def notice_objection_answer(people, world, chair_page, pk: int) -> None:
     chair_page.get_by_role("button", name="发布公示").click()
     expect(chair_page.get_by_text("决议已公示")).to_be_visible()
     expect(chair_page.locator(".page-header")).to_contain_text("公示中")
-    expect(chair_page.get_by_role("link", name="打印公示海报")).to_be_visible()
+    chair_page.get_by_role("link", name="打印公示海报").click()
+    expect(chair_page.get_by_role("heading", name=TITLE, level=1)).to_be_visible()
+    # The QR code's accessible name is the address it encodes.
+    qr_code = chair_page.get_by_role("img", name=re.compile(rf"proposals\W{pk}\W"))
+    expect(qr_code).to_be_visible()
+    expect(chair_page.get_by_role("button", name="打印（A4）")).to_be_visible()
+    chair_page.go_back()
 
     neighbour = world.residents[1]
     page = people().new_page()
@@ -207,7 +217,7 @@ def community_vote(people, world, chair_page, pk: int, approvals: int) -> tuple[
     staff_page = people().new_page()
     log_in(staff_page, world.staff.username, PASSWORD)
     staff_page.get_by_role("navigation", name="主导航").get_by_role("link", name="社区工作").click()
-    card = staff_page.locator("article", has_text=TITLE)
+    card = staff_page.get_by_role("article").filter(has_text=TITLE)
     expect(card.get_by_label("表决截止时间")).not_to_have_value("")
     card.get_by_role("button", name="发起社区表决").click()
     expect(staff_page.get_by_text("已发起社区表决")).to_be_visible()
@@ -237,7 +247,7 @@ def community_vote(people, world, chair_page, pk: int, approvals: int) -> tuple[
 
 
 def budget_and_release(people, world, chair_page, pk: int) -> None:
-    """Street-office staff approve the budget; release is refused until the self-raised money is in (R8-R10)."""
+    """Street staff approve the budget; release is refused until the self-raised money is in (R8-R10)."""
     street = people().new_page()
     log_in(street, world.street_staff.username, PASSWORD)
     street.get_by_role("navigation", name="主导航").get_by_role("link", name="预算审核").click()
@@ -302,7 +312,7 @@ def visitor_reads_the_history(people, world, pk: int) -> None:
     expect(money).to_contain_text("18,000.00")
     timeline = page.get_by_role("region", name="时间线")
     for step in ("起草议案", "提交小组议事", "形成决议", "发布公示", "提出异议", "答复异议", "提交社区议事会",
-                 "社区表决通过", "预算审核通过"):
+                 "社区表决通过", "预算审核通过", "登记自筹资金", "拨付资金"):
         expect(timeline).to_contain_text(step)
     expect(page.locator(".page-header")).not_to_contain_text("未公开")
     # No personal data in public: not who objected, not who paid.
@@ -322,7 +332,8 @@ def test_story_proposal_from_draft_to_released_in_the_browser(people, watch):
 
     # A week and a day later (the live server runs in this process, so it sees the same clock).
     with time_machine.travel(timezone.now() + timedelta(days=8, hours=1), tick=True):
-        fund = funding_services.fund_create(community=world.community, year=current_year(), actor=world.street_staff)
+        fund = funding_services.fund_create(community=world.community, year=current_year(),
+                                            actor=world.street_staff)
         funding_services.fund_allocate(fund=fund, actor=world.street_staff, amount=Decimal("300000.00"),
                                        source="区财政")
 
@@ -334,6 +345,10 @@ def test_story_proposal_from_draft_to_released_in_the_browser(people, watch):
         staff_page.get_by_role("button", name="结束表决并确定结果").click()
         expect(staff_page.get_by_text("表决已结束，结果已确定")).to_be_visible()
         expect(tally(staff_page).get_by_text("通过", exact=True)).to_be_visible()
+        roll = tally(staff_page).get_by_role("table")  # the named roll-call
+        first_voter = staff_page.get_by_role("cell", name=world.community_members[0].full_name, exact=True)
+        expect(roll.get_by_role("row").filter(has=first_voter)).to_contain_text("赞成")
+        expect(roll.get_by_role("row").filter(has_text="未投票")).to_have_count(12)
         assert Ballot.objects.get(pk=ballot_id).approve_count == 25
         assert Proposal.objects.get(pk=pk).status == S.APPROVED
 
@@ -377,7 +392,8 @@ def test_story_24_of_37_approve_ends_rejected(people, watch):
         late = people().new_page()
         log_in(late, members[24].username, PASSWORD, next_url=f"/ballots/{ballot_id}/")
         expect(late.get_by_text("表决已经结束，您没有投票。")).to_be_visible()
-        expect(late.get_by_role("region", name="表决", exact=True).get_by_role("link", name="赞成")).to_have_count(0)
+        late_panel = late.get_by_role("region", name="表决", exact=True)
+        expect(late_panel.get_by_role("link", name="赞成")).to_have_count(0)
 
         staff_page.goto(f"/ballots/{ballot_id}/")  # not reload(): that would send the refused POST again
         expect(tally(staff_page)).to_contain_text("已到截止时间")
