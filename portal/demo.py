@@ -395,7 +395,25 @@ class DemoBuilder:
             self._case_draft()
             self._case_yudong()
             self._case_jinheyuan()
+        self._date_notifications()
         return self.report
+
+    def _date_notifications(self) -> None:
+        """Notifications are written once the seeding transaction commits, so at today's clock;
+        date each by the event it tells of, and count those older than a week as read, as their
+        reader would have by now. (With a broker the worker writes them later; nothing to do then.)"""
+        from notifications.models import Notification
+
+        week_ago = self.now - timedelta(days=7)
+        stale = []
+        for n in Notification.objects.filter(event__isnull=False).select_related("event"):
+            when = n.event.created_at
+            if n.created_at != when:
+                n.created_at = when
+                if when < week_ago and n.read_at is None:
+                    n.read_at = when
+                stale.append(n)
+        Notification.objects.bulk_update(stale, ["created_at", "read_at"], batch_size=500)
 
     # ---- places
 

@@ -286,3 +286,16 @@ def test_r14_history_check_only_covers_scope(client, w, other):
 
 def test_r14_history_check_forbidden_for_non_supervisors(client, w):
     assert as_user(client, w.street_staff).get(reverse("funding:history_check")).status_code == 403
+
+
+def test_r11_opinions_are_public_record_but_only_insiders_see_who_wrote_them(client, w):
+    p = bare(w, 1, S.FUNDED)
+    ps.opinion_record(proposal=p, supervisor=w.supervisor, text="比价材料已核对")
+    w.supervisor.full_name = "钟守正"
+    w.supervisor.save(update_fields=["full_name"])
+    name = w.supervisor.display_name
+    assert name == "钟守正"
+    body = client.get(reverse("proposals:detail", args=[p.pk])).content.decode()
+    assert "比价材料已核对" in body and name not in body
+    body = as_user(client, w.supervisor).get(reverse("proposals:detail", args=[p.pk])).content.decode()
+    assert "比价材料已核对" in body and name in body
