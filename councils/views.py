@@ -22,6 +22,7 @@ from proposals.enums import BallotKind, ProposalStatus
 from proposals.models import Ballot, Notice, Proposal
 from proposals.views.access import viewer_for
 from yishi.errors import DomainError, PermissionDenied
+from yishi.views import attempt
 
 from . import policies, services
 from .enums import CouncilKind, StaffLevel
@@ -162,16 +163,9 @@ def ballot_open(request, pk):
     _require_staff_of(request, community)
     form = BallotOpenForm(request.POST, auto_id=f"id_p{proposal.pk}_%s")
     if form.is_valid():
-        try:
-            proposal_services.community_ballot_open(
-                proposal=proposal, actor=request.user, closes_at=form.cleaned_data["closes_at"]
-            )
-        except PermissionDenied:
-            raise
-        except DomainError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("已发起社区表决：%(title)s") % {"title": proposal.title})
+        if attempt(request, lambda: proposal_services.community_ballot_open(
+                proposal=proposal, actor=request.user, closes_at=form.cleaned_data["closes_at"]),
+                success=_("已发起社区表决：%(title)s") % {"title": proposal.title}, form=form):
             return redirect(_with_community(reverse("councils:staff_home"), community))
     communities = list(staff_communities(request.user))
     context = _home_context(request, community, communities, failed=(proposal.pk, form))
@@ -187,14 +181,8 @@ def ballot_close(request, pk):
     )
     community = ballot.proposal.group.community
     _require_staff_of(request, community)
-    try:
-        proposal_services.ballot_close(ballot=ballot, actor=request.user)
-    except PermissionDenied:
-        raise
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("表决已结束：%(title)s") % {"title": ballot.proposal.title})
+    attempt(request, lambda: proposal_services.ballot_close(ballot=ballot, actor=request.user),
+             success=_("表决已结束：%(title)s") % {"title": ballot.proposal.title})
     return redirect(_with_community(reverse("councils:staff_home"), community))
 
 
@@ -311,15 +299,10 @@ def _back_to_residents(community):
 def residency_verify(request, pk):
     residency = _residency_in_scope(request, pk)
     community = residency.group.community
-    try:
-        services.residency_verify(resident=residency.user, group=residency.group, actor=request.user)
-    except PermissionDenied:
-        raise
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("已核实 %(name)s 为%(group)s居民。") % {
-            "name": residency.user.display_name, "group": residency.group.name})
+    attempt(request, lambda: services.residency_verify(resident=residency.user, group=residency.group,
+                                                        actor=request.user),
+             success=_("已核实 %(name)s 为%(group)s居民。") % {
+                 "name": residency.user.display_name, "group": residency.group.name})
     return _back_to_residents(community)
 
 
@@ -328,14 +311,8 @@ def residency_verify(request, pk):
 def residency_end(request, pk):
     residency = _residency_in_scope(request, pk)
     community = residency.group.community
-    try:
-        services.residency_end(residency=residency, actor=request.user)
-    except PermissionDenied:
-        raise
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("已为 %(name)s 办理迁出。") % {"name": residency.user.display_name})
+    attempt(request, lambda: services.residency_end(residency=residency, actor=request.user),
+             success=_("已为 %(name)s 办理迁出。") % {"name": residency.user.display_name})
     return _back_to_residents(community)
 
 
@@ -345,17 +322,11 @@ def resident_register(request):
     community, communities = _staff_scope(request)
     form = ResidentRegisterForm(request.POST, community=community)
     if form.is_valid():
-        try:
-            services.residency_verify(
-                resident=form.cleaned_data["account"], group=form.cleaned_data["group"], actor=request.user
-            )
-        except PermissionDenied:
-            raise
-        except DomainError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("已登记 %(name)s 为%(group)s居民。") % {
-                "name": form.cleaned_data["account"].display_name, "group": form.cleaned_data["group"].name})
+        data = form.cleaned_data
+        if attempt(request, lambda: services.residency_verify(resident=data["account"], group=data["group"],
+                                                               actor=request.user),
+                    success=_("已登记 %(name)s 为%(group)s居民。") % {
+                        "name": data["account"].display_name, "group": data["group"].name}, form=form):
             return _back_to_residents(community)
     context = _residents_context(request, community, communities, register_form=form)
     return render(request, "councils/residents.html", context)
@@ -422,18 +393,11 @@ def seat_assign(request):
     form = SeatAssignForm(request.POST, community=community)
     if form.is_valid():
         data = form.cleaned_data
-        try:
-            services.seat_assign(
+        if attempt(request, lambda: services.seat_assign(
                 council=data["council"], user=data["account"], actor=request.user, role=data["role"],
-                starts_at=data["starts_at"], ends_at=data["ends_at"],
-            )
-        except PermissionDenied:
-            raise
-        except DomainError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("已任命 %(name)s 为%(council)s成员。") % {
-                "name": data["account"].display_name, "council": data["council"].name})
+                starts_at=data["starts_at"], ends_at=data["ends_at"]),
+                success=_("已任命 %(name)s 为%(council)s成员。") % {
+                    "name": data["account"].display_name, "council": data["council"].name}, form=form):
             return _back_to_seats(community)
     return render(request, "councils/seats.html", _seats_context(request, community, communities, seat_form=form))
 
@@ -444,15 +408,9 @@ def seat_end(request, pk):
     seat = get_object_or_404(Seat.objects.select_related("user", "council__community"), pk=pk)
     community = seat.council.community
     _require_staff_of(request, community)
-    try:
-        services.seat_end(seat=seat, actor=request.user)
-    except PermissionDenied:
-        raise
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("已结束 %(name)s 在%(council)s的任期。") % {
-            "name": seat.user.display_name, "council": seat.council.name})
+    attempt(request, lambda: services.seat_end(seat=seat, actor=request.user),
+             success=_("已结束 %(name)s 在%(council)s的任期。") % {
+                 "name": seat.user.display_name, "council": seat.council.name})
     return _back_to_seats(community)
 
 
@@ -463,16 +421,10 @@ def board_seat_assign(request):
     form = BoardSeatAssignForm(request.POST, community=community)
     if form.is_valid():
         data = form.cleaned_data
-        try:
-            services.board_seat_assign(board=data["board"], user=data["account"], actor=request.user,
-                                       title=data["title"])
-        except PermissionDenied:
-            raise
-        except DomainError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("已任命 %(name)s 为%(board)s成员。") % {
-                "name": data["account"].display_name, "board": data["board"].name})
+        if attempt(request, lambda: services.board_seat_assign(board=data["board"], user=data["account"],
+                                                                actor=request.user, title=data["title"]),
+                    success=_("已任命 %(name)s 为%(board)s成员。") % {
+                        "name": data["account"].display_name, "board": data["board"].name}, form=form):
             return _back_to_seats(community)
     return render(request, "councils/seats.html", _seats_context(request, community, communities, board_form=form))
 

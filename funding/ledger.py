@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db.models import Sum
 from django.utils import timezone
 
-from yishi.chain import GENESIS, link_hash
+from yishi.chain import GENESIS, link_hash, verify_chain
 
 from .enums import ENTRY_SIGNS
 from .models import ZERO, Fund, LedgerEntry
@@ -95,21 +95,8 @@ def entry_write(
 
 
 def verify_entries(rows) -> tuple[int, LedgerEntry | None, str]:
-    """Walk one fund's entries in ``seq`` order: (checked, first bad entry or None, why).
-
-    Besides each link's hash it checks that ``seq`` runs 1, 2, 3 ... so a
-    removed entry is named as missing rather than as a hash mismatch.
-    """
-    prev, expected, checked = GENESIS, 1, 0
-    for row in rows:
-        if row.seq != expected:
-            return checked, row, f"seq {row.seq} where {expected} was expected: an entry is missing"
-        if row.prev_hash != prev:
-            return checked, row, "prev_hash does not match the hash of the entry before"
-        if link_hash(prev, entry_payload(row)) != row.hash:
-            return checked, row, "content does not match its hash (the row was changed)"
-        prev, expected, checked = row.hash, expected + 1, checked + 1
-    return checked, None, ""
+    """Walk one chain's rows in ``seq`` order: (checked, first bad entry or None, why)."""
+    return verify_chain(rows, entry_payload, noun="entry")
 
 
 def verify_fund_chains(funds=None):

@@ -31,8 +31,8 @@ from councils.models import Community
 from proposals.enums import Category, EventKind, ProposalStatus
 from proposals.history import event_write, lock_proposal
 from proposals.models import MONEY_CEILING, Proposal
-from proposals.services import proposal_transition
-from yishi.errors import DomainError, InvalidTransition, PermissionDenied
+from proposals.services import proposal_transition, require_status
+from yishi.errors import DomainError, PermissionDenied
 
 from .enums import EntryKind, FundKind, PayerKind, RefundCause, ReviewDecision, Satisfaction
 from .ledger import entry_write, fund_sums, lock_fund
@@ -119,14 +119,6 @@ def _to_date(value, what: str) -> date:
     if value.year < 2000:
         raise DomainError(_("%(what)s不正确。") % {"what": what})
     return value
-
-
-def _require_status(proposal: Proposal, *allowed: str, action: str) -> None:
-    if proposal.status not in allowed:
-        raise InvalidTransition(
-            _("议案当前状态为“%(status)s”，不能%(action)s。")
-            % {"status": proposal.get_status_display(), "action": action}
-        )
 
 
 def _require_street_staff(user, community: Community, action: str) -> None:
@@ -296,7 +288,7 @@ def budget_approve(*, proposal: Proposal, reviewer, community_share=None, note: 
         lock_proposal(proposal)
         community = proposal.group.community
         _require_street_staff(reviewer, community, _("审核预算"))
-        _require_status(proposal, S.APPROVED, action=_("核准预算（社区表决通过后才能审核）"))
+        require_status(proposal, S.APPROVED, action=_("核准预算（社区表决通过后才能审核）"))
         ballot = passed_community_ballot(proposal)
         resolution = ballot.resolution if ballot else None
         # The budget the community voted on is the one reviewed.
@@ -375,7 +367,7 @@ def budget_return(*, proposal: Proposal, reviewer, reason: str) -> BudgetReview:
     with transaction.atomic():
         lock_proposal(proposal)
         _require_street_staff(reviewer, proposal.group.community, _("审核预算"))
-        _require_status(proposal, S.APPROVED, action=_("退回预算"))
+        require_status(proposal, S.APPROVED, action=_("退回预算"))
         ballot = passed_community_ballot(proposal)
         resolution = ballot.resolution if ballot else None
         review = BudgetReview.objects.create(
@@ -415,7 +407,7 @@ def contribution_record(
         lock_proposal(proposal)
         _require_group_member(actor, proposal, _("登记自筹资金"))
         allowed = CONTRIBUTION_STATES + ((S.GROUP_REVIEW,) if proposal.resolutions.exists() else ())
-        _require_status(proposal, *allowed, action=_("登记自筹资金（决议形成后、资金拨付前可以登记）"))
+        require_status(proposal, *allowed, action=_("登记自筹资金（决议形成后、资金拨付前可以登记）"))
         if standing_contributions(proposal).filter(receipt_no=receipt_no).exists():
             raise DomainError(_("收据编号 %(no)s 已经登记过了。") % {"no": receipt_no}, code="duplicate_receipt")
         target = self_raised_target(proposal)
@@ -451,7 +443,7 @@ def contribution_reverse(*, contribution: Contribution, actor, reason: str) -> C
     with transaction.atomic():
         proposal = lock_proposal(contribution.proposal)
         _require_group_member(actor, proposal, _("冲正自筹资金"))
-        _require_status(
+        require_status(
             proposal, S.GROUP_REVIEW, *CONTRIBUTION_STATES, action=_("冲正自筹资金（资金拨付后不能冲正）")
         )
         contribution = Contribution.objects.select_for_update().get(pk=contribution.pk)
@@ -516,7 +508,7 @@ def bid_record(*, proposal: Proposal, actor, contractor: str, amount, notes: str
     with transaction.atomic():
         lock_proposal(proposal)
         _require_group_member(actor, proposal, _("登记比选报价"))
-        _require_status(proposal, *BID_STATES, action=_("登记比选报价"))
+        require_status(proposal, *BID_STATES, action=_("登记比选报价"))
         if Bid.objects.filter(proposal=proposal, contractor=contractor).exists():
             raise DomainError(_("已经登记过%(c)s的报价。") % {"c": contractor}, code="duplicate_bid")
         bid = Bid.objects.create(proposal=proposal, contractor=contractor, amount=amount, notes=notes, recorded_by=actor)
@@ -541,7 +533,7 @@ def bid_select(*, bid: Bid, actor, panel, reason: str = "") -> Bid:
         bid = Bid.objects.select_for_update().get(pk=bid.pk)
         community = proposal.group.community
         _require_group_member(actor, proposal, _("确定施工方"))
-        _require_status(proposal, S.RELEASED, action=_("确定施工方（资金拨付后才能确定）"))
+        require_status(proposal, S.RELEASED, action=_("确定施工方（资金拨付后才能确定）"))
         if selected_bid(proposal) is not None:
             raise DomainError(_("已经确定了施工方。"))
         bids = list(Bid.objects.filter(proposal=proposal))
@@ -615,7 +607,7 @@ def acceptance_record(
         lock_proposal(proposal)
         community = proposal.group.community
         _require_group_member(actor, proposal, _("登记验收"))
-        _require_status(proposal, S.IN_PROGRESS, action=_("验收（确定施工方后才能验收）"))
+        require_status(proposal, S.IN_PROGRESS, action=_("验收（确定施工方后才能验收）"))
         if supervisor is None:
             bid = selected_bid(proposal)
             panel = list(bid.panel.all()) if bid else []

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
-from yishi.chain import GENESIS, link_hash
+from yishi.chain import GENESIS, link_hash, verify_chain
 
 from .models import Proposal, ProposalEvent
 
@@ -83,21 +83,8 @@ def event_write(
 
 
 def verify_events(rows) -> tuple[int, ProposalEvent | None, str]:
-    """Walk one proposal's events in ``seq`` order: (checked, first bad event or None, why).
-
-    Besides each link's hash it checks that ``seq`` runs 1, 2, 3 ... so a
-    missing event is named as such rather than as a hash mismatch.
-    """
-    prev, expected, checked = GENESIS, 1, 0
-    for row in rows:
-        if row.seq != expected:
-            return checked, row, f"seq {row.seq} where {expected} was expected: an event is missing"
-        if row.prev_hash != prev:
-            return checked, row, "prev_hash does not match the hash of the event before"
-        if link_hash(prev, event_payload(row)) != row.hash:
-            return checked, row, "content does not match its hash (the row was changed)"
-        prev, expected, checked = row.hash, expected + 1, checked + 1
-    return checked, None, ""
+    """Walk one chain's rows in ``seq`` order: (checked, first bad event or None, why)."""
+    return verify_chain(rows, event_payload, noun="event")
 
 
 def verify_proposal_chains(proposals=None):

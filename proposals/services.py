@@ -233,7 +233,8 @@ def proposal_transition(
     )
 
 
-def _require_status(proposal: Proposal, *allowed: str, action: str) -> None:
+def require_status(proposal: Proposal, *allowed: str, action: str) -> None:
+    """Refuse (InvalidTransition, naming the current status) unless the proposal is in ``allowed``."""
     if proposal.status not in allowed:
         raise InvalidTransition(
             _("议案当前状态为“%(status)s”，不能%(action)s。")
@@ -336,7 +337,7 @@ def proposal_update(
     share = check_shares(total=total, community_share=community_share, community=proposal.group.community)
     with transaction.atomic():
         lock_proposal(proposal)
-        _require_status(proposal, *EDITABLE, action=_("修改"))
+        require_status(proposal, *EDITABLE, action=_("修改"))
         is_author = actor.pk in (proposal.author_id, proposal.entered_by_id)
         if not (is_author or (proposal.status == S.GROUP_REVIEW and policies.is_group_council_member(actor, proposal.group))):
             raise PermissionDenied(_("只有提议人或小组议事会成员可以修改这个议案。"))
@@ -360,7 +361,7 @@ def proposal_submit(*, proposal: Proposal, actor: User) -> Proposal:
         lock_proposal(proposal)
         if actor.pk not in (proposal.author_id, proposal.entered_by_id):
             raise PermissionDenied(_("只有提议人可以提交这个议案。"))
-        _require_status(proposal, S.DRAFT, action=_("提交小组议事"))
+        require_status(proposal, S.DRAFT, action=_("提交小组议事"))
         proposal_transition(proposal=proposal, to_status=S.GROUP_REVIEW, actor=actor, kind=EventKind.SUBMITTED)
     return proposal
 
@@ -371,7 +372,7 @@ def proposal_return(*, proposal: Proposal, actor: User, reason: str) -> Proposal
     with transaction.atomic():
         lock_proposal(proposal)
         _require_group_member(actor, proposal, _("退回议案"))
-        _require_status(proposal, S.GROUP_REVIEW, action=_("退回"))
+        require_status(proposal, S.GROUP_REVIEW, action=_("退回"))
         _refuse_if_ballot_open(proposal, _("退回议案"))
         proposal_transition(
             proposal=proposal, to_status=S.DRAFT, actor=actor, kind=EventKind.RETURNED, reason=reason
@@ -392,7 +393,7 @@ def proposal_withdraw(*, proposal: Proposal, actor: User, reason: str) -> Propos
             or policies.is_group_council_member(actor, proposal.group)
         ):
             raise PermissionDenied(_("只有提议人或小组议事会成员可以撤回议案。"))
-        _require_status(proposal, *BEFORE_RELEASE, action=_("撤回（资金拨付后不能撤回）"))
+        require_status(proposal, *BEFORE_RELEASE, action=_("撤回（资金拨付后不能撤回）"))
         _refuse_if_ballot_open(proposal, _("撤回议案"))
         proposal_transition(
             proposal=proposal, to_status=S.WITHDRAWN, actor=actor, kind=EventKind.WITHDRAWN, reason=reason
@@ -447,7 +448,7 @@ def group_ballot_open(*, proposal: Proposal, actor: User, closes_at: datetime) -
     with transaction.atomic():
         lock_proposal(proposal)
         _require_group_member(actor, proposal, _("发起小组表决"))
-        _require_status(proposal, S.GROUP_REVIEW, action=_("发起小组表决"))
+        require_status(proposal, S.GROUP_REVIEW, action=_("发起小组表决"))
         _refuse_if_ballot_open(proposal, _("再发起表决"))
         council = policies.group_council(proposal.group)
         seated = policies.seated_members(council, now).count() if council else 0
@@ -486,7 +487,7 @@ def community_ballot_open(*, proposal: Proposal, actor: User, closes_at: datetim
         raise PermissionDenied(_("只有本社区的工作人员可以发起社区表决。"))
     with transaction.atomic():
         lock_proposal(proposal)
-        _require_status(proposal, S.SUBMITTED, action=_("发起社区表决"))
+        require_status(proposal, S.SUBMITTED, action=_("发起社区表决"))
         council = policies.community_council(community)
         seated = policies.seated_members(council, now).count() if council else 0
         if seated < 3:
@@ -684,7 +685,7 @@ def notice_publish(*, proposal: Proposal, actor: User) -> Notice:
     with transaction.atomic():
         lock_proposal(proposal)
         _require_group_member(actor, proposal, _("发布公示"))
-        _require_status(proposal, S.ADOPTED, action=_("发布公示"))
+        require_status(proposal, S.ADOPTED, action=_("发布公示"))
         resolution = proposal.resolutions.order_by("-number").first()
         days = max(proposal.group.community.notice_days, 7)
         notice = Notice.objects.create(
@@ -790,7 +791,7 @@ def proposal_submit_to_community(*, proposal: Proposal, actor: User) -> Proposal
     with transaction.atomic():
         lock_proposal(proposal)
         _require_group_member(actor, proposal, _("提交社区议事会"))
-        _require_status(proposal, S.NOTICE, action=_("提交社区议事会"))
+        require_status(proposal, S.NOTICE, action=_("提交社区议事会"))
         blockers = submission_blockers(proposal)
         if blockers:
             raise DomainError(_("还不能提交社区议事会：") + " ".join(blockers))
@@ -898,7 +899,7 @@ def rating_record(*, proposal: Proposal, resident: User, stars: int, comment: st
         lock_proposal(proposal)
         if not policies.is_resident_of(resident, proposal.group):
             raise PermissionDenied(_("只有%(group)s的核实居民可以评价（R1）。") % {"group": proposal.group.name})
-        _require_status(proposal, S.ACCEPTED, S.SETTLED, action=_("评价（验收后才能评价）"))
+        require_status(proposal, S.ACCEPTED, S.SETTLED, action=_("评价（验收后才能评价）"))
         if Rating.objects.filter(proposal=proposal, resident=resident).exists():
             raise DomainError(_("您已经评价过了。"))
         rating = Rating.objects.create(proposal=proposal, resident=resident, stars=stars, comment=comment)

@@ -159,3 +159,14 @@ def test_notification_templates_have_no_inline_script_or_style():
     for path in (Path(settings.BASE_DIR) / "templates" / "notifications").rglob("*.html"):
         text = path.read_text()
         assert "style=" not in text and "<script" not in text and "hx-on" not in text, path
+
+
+def test_inbox_pages_keep_the_unread_filter(client, reader):
+    from notifications.views import PAGE_SIZE
+
+    for n in range(PAGE_SIZE + 1):
+        note(reader, n)
+    body = client.get(reverse("notifications:inbox"), {"unread": "1"}).content.decode()
+    assert 'href="?unread=1&amp;page=2"' in body and "第 1 / 2 页" in body
+    body = client.get(reverse("notifications:inbox"), {"unread": "1", "page": "2"}).content.decode()
+    assert 'href="?unread=1&amp;page=1"' in body and "第 2 / 2 页" in body

@@ -29,17 +29,22 @@ def link_hash(prev_hash: str, payload: dict) -> str:
     return hashlib.sha256((prev_hash + canonical(payload)).encode()).hexdigest()
 
 
-def verify_chain(rows, payload_of) -> tuple[int, object | None, str]:
-    """Walk ``rows`` in order; return (checked, first bad row or None, why)."""
-    prev = GENESIS
-    checked = 0
+def verify_chain(rows, payload_of, noun: str = "row") -> tuple[int, object | None, str]:
+    """Walk one chain's ``rows`` in ``seq`` order: (checked, first bad row or None, why).
+
+    Besides each link's hash it checks that ``seq`` runs 1, 2, 3 ... so a removed
+    row is named as missing rather than as a hash mismatch. ``noun`` names a row
+    in the reason ("event", "entry").
+    """
+    prev, expected, checked = GENESIS, 1, 0
     for row in rows:
+        if row.seq != expected:
+            return checked, row, f"seq {row.seq} where {expected} was expected: an {noun} is missing"
         if row.prev_hash != prev:
-            return checked, row, "prev_hash does not match the hash of the row before"
+            return checked, row, f"prev_hash does not match the hash of the {noun} before"
         if link_hash(prev, payload_of(row)) != row.hash:
-            return checked, row, "content does not match its hash"
-        prev = row.hash
-        checked += 1
+            return checked, row, "content does not match its hash (the row was changed)"
+        prev, expected, checked = row.hash, expected + 1, checked + 1
     return checked, None, ""
 
 

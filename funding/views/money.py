@@ -7,7 +7,8 @@ Staff and supervisors in scope read it. Payers are named here (a private page)
 and never on the public proposal page.
 """
 
-from django.contrib import messages
+from functools import partial
+
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,7 +20,8 @@ from django.views.decorators.http import require_POST
 from councils.models import User
 from proposals.enums import ProposalStatus
 from proposals.models import Proposal
-from yishi.errors import DomainError, PermissionDenied
+from yishi.errors import PermissionDenied
+from yishi.views import attempt
 
 from .. import selectors, services
 from ..forms import (
@@ -184,16 +186,8 @@ def _member_only(request, proposal, roles, action):
 
 def _run(request, proposal, roles, form, key, anchor, call, success):
     """Validate ``form``, make the one service call, and redirect; on refusal show the page with the message."""
-    if form.is_valid():
-        try:
-            call(form.cleaned_data)
-        except PermissionDenied:
-            raise
-        except DomainError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, success)
-            return _back(proposal, anchor)
+    if form.is_valid() and attempt(request, lambda: call(form.cleaned_data), success=success, form=form):
+        return _back(proposal, anchor)
     return money_page_response(request, proposal, roles=roles, forms={key: form})
 
 
@@ -221,16 +215,9 @@ def contribution_reverse(request, pk, contribution_pk):
     _member_only(request, proposal, roles, _("冲正自筹资金"))
     form = ReversalForm(request.POST, auto_id=f"id_rev{contribution.pk}_%s")
     if form.is_valid():
-        try:
-            services.contribution_reverse(
-                contribution=contribution, actor=request.user, reason=form.cleaned_data["reason"]
-            )
-        except PermissionDenied:
-            raise
-        except DomainError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("已冲正收据 %(no)s。") % {"no": contribution.receipt_no})
+        if attempt(request, partial(services.contribution_reverse, contribution=contribution, actor=request.user,
+                                    reason=form.cleaned_data["reason"]),
+                   success=_("已冲正收据 %(no)s。") % {"no": contribution.receipt_no}, form=form):
             return _back(proposal, "contributions")
     return money_page_response(request, proposal, roles=roles, reverse_forms={contribution.pk: form})
 
@@ -303,12 +290,6 @@ def refund_paid(request, pk, refund_pk):
                                contribution__proposal=proposal)
     _require(request, proposal, roles["group_member"] or roles["community_staff"],
              _("只有小组议事会成员或社区工作人员可以登记退款。"))
-    try:
-        services.refund_pay(refund=refund, actor=request.user, paid_on=timezone.localdate())
-    except PermissionDenied:
-        raise
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("已登记退款：收据 %(no)s。") % {"no": refund.contribution.receipt_no})
+    attempt(request, partial(services.refund_pay, refund=refund, actor=request.user, paid_on=timezone.localdate()),
+            success=_("已登记退款：收据 %(no)s。") % {"no": refund.contribution.receipt_no})
     return _back(proposal, "refunds")

@@ -5,6 +5,8 @@ supervisors in scope read the funds and ledgers too. Each mutation is one call
 into ``funding.services``; a refusal is shown next to the proposal it concerns.
 """
 
+from functools import partial
+
 from django.contrib import messages
 from django_htmx.http import HttpResponseClientRedirect
 from django.contrib.auth.decorators import login_required
@@ -19,6 +21,7 @@ from django.views.decorators.http import require_POST
 from proposals.enums import ProposalStatus
 from proposals.models import Hold, Proposal
 from yishi.errors import DomainError, PermissionDenied
+from yishi.views import attempt
 
 from .. import selectors, services
 from ..enums import FundKind, ReviewDecision
@@ -325,19 +328,12 @@ def fund_inflow(request, pk):
     form = FundInflowForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        try:
-            if data["kind"] == "donation":
-                services.fund_donate(fund=fund, actor=request.user, amount=data["amount"], donor=data["source"],
-                                     memo=data["memo"])
-            else:
-                services.fund_allocate(fund=fund, actor=request.user, amount=data["amount"], source=data["source"],
-                                       memo=data["memo"])
-        except PermissionDenied:
-            raise
-        except DomainError as exc:
-            form.add_error(None, str(exc))
+        if data["kind"] == "donation":
+            call = partial(services.fund_donate, donor=data["source"])
         else:
-            messages.success(request, _("已登记。"))
+            call = partial(services.fund_allocate, source=data["source"])
+        if attempt(request, partial(call, fund=fund, actor=request.user, amount=data["amount"], memo=data["memo"]),
+                   success=_("已登记。"), form=form):
             return redirect("funding:fund_detail", pk=fund.pk)
     return render(request, "funding/fund_detail.html", _fund_detail_context(request, fund, inflow_form=form))
 
@@ -349,14 +345,8 @@ def fund_correct(request, pk):
     fund = _fund_keeper(request, pk)
     form = LedgerCorrectForm(request.POST)
     if form.is_valid():
-        try:
-            services.ledger_correct(fund=fund, actor=request.user, amount=form.cleaned_data["amount"],
-                                    reason=form.cleaned_data["reason"])
-        except PermissionDenied:
-            raise
-        except DomainError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("已登记更正。"))
+        if attempt(request, partial(services.ledger_correct, fund=fund, actor=request.user,
+                                    amount=form.cleaned_data["amount"], reason=form.cleaned_data["reason"]),
+                   success=_("已登记更正。"), form=form):
             return redirect("funding:fund_detail", pk=fund.pk)
     return render(request, "funding/fund_detail.html", _fund_detail_context(request, fund, correct_form=form))

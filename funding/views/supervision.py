@@ -8,7 +8,6 @@ and ledger entries; they record opinions and place or lift holds through
 
 import inspect
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
@@ -22,7 +21,7 @@ from proposals import services as proposal_services
 from proposals.enums import ProposalStatus
 from proposals.models import Ballot, BallotElector, Hold, Objection, Proposal, Vote
 from yishi.chain import CHAINS
-from yishi.errors import DomainError, PermissionDenied
+from yishi.views import attempt
 
 from ..forms import HoldLiftForm, HoldPlaceForm, OpinionForm, SupervisionFilterForm
 from ..models import Fund, LedgerEntry
@@ -72,9 +71,7 @@ def supervision(request):
     form = SupervisionFilterForm(request.GET or None, communities=communities)
     rows = _supervision_rows(communities, form)
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode(), "communities": communities}
+    context = {"form": form, "page": page, "communities": communities}
     template = "funding/supervision.html#results" if request.htmx else "funding/supervision.html"
     return render(request, template, context)
 
@@ -216,14 +213,10 @@ def opinion_add(request, pk):
     proposal = _supervised_proposal(request, pk)
     form = OpinionForm(request.POST)
     if form.is_valid():
-        try:
-            proposal_services.opinion_record(proposal=proposal, supervisor=request.user, text=form.cleaned_data["text"])
-        except PermissionDenied:
-            raise
-        except DomainError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("监督意见已记录。"))
+        text = form.cleaned_data["text"]
+        if attempt(request, lambda: proposal_services.opinion_record(proposal=proposal, supervisor=request.user,
+                                                                     text=text),
+                   success=_("监督意见已记录。"), form=form):
             return redirect(_detail_url(proposal, "opinions"))
     return render(request, "funding/supervision_detail.html", _detail_context(request, proposal, opinion_form=form))
 
@@ -234,14 +227,10 @@ def hold_add(request, pk):
     proposal = _supervised_proposal(request, pk)
     form = HoldPlaceForm(request.POST)
     if form.is_valid():
-        try:
-            proposal_services.hold_place(proposal=proposal, supervisor=request.user, reason=form.cleaned_data["reason"])
-        except PermissionDenied:
-            raise
-        except DomainError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("已暂停拨付。解除之前不能拨付资金，也不能决算。"))
+        reason = form.cleaned_data["reason"]
+        if attempt(request, lambda: proposal_services.hold_place(proposal=proposal, supervisor=request.user,
+                                                                 reason=reason),
+                   success=_("已暂停拨付。解除之前不能拨付资金，也不能决算。"), form=form):
             return redirect(_detail_url(proposal, "holds"))
     return render(request, "funding/supervision_detail.html", _detail_context(request, proposal, hold_form=form))
 
@@ -253,14 +242,9 @@ def hold_lift(request, pk, hold_pk):
     hold = get_object_or_404(Hold, pk=hold_pk, proposal=proposal)
     form = HoldLiftForm(request.POST, auto_id=f"id_lift{hold.pk}_%s")
     if form.is_valid():
-        try:
-            proposal_services.hold_lift(hold=hold, actor=request.user, reason=form.cleaned_data["reason"])
-        except PermissionDenied:
-            raise
-        except DomainError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("暂停已解除。"))
+        reason = form.cleaned_data["reason"]
+        if attempt(request, lambda: proposal_services.hold_lift(hold=hold, actor=request.user, reason=reason),
+                   success=_("暂停已解除。"), form=form):
             return redirect(_detail_url(proposal, "holds"))
     context = _detail_context(request, proposal, lift_forms={hold.pk: form})
     return render(request, "funding/supervision_detail.html", context)

@@ -73,33 +73,31 @@ def submit(request, pk):
     return _done(request, proposal, _("已提交小组议事会讨论。"))
 
 
+def _with_reason(request, pk, *, key: str, service, message):
+    """A transition that needs a written reason (form prefix ``key``): validate, call, report."""
+    proposal = _in_scope(request, pk)
+    form = ReasonForm(request.POST, prefix=key)
+    if not form.is_valid():
+        return _invalid(request, proposal, key=key, form=form)
+    try:
+        service(proposal=proposal, actor=request.user, reason=form.cleaned_data["reason"])
+    except DomainError as error:
+        return _refused(request, pk, error, key=key, form=form)
+    return _done(request, proposal, message)
+
+
 @login_required
 @require_POST
 def return_draft(request, pk):
     """GROUP_REVIEW -> DRAFT by the group council, with a reason."""
-    proposal = _in_scope(request, pk)
-    form = ReasonForm(request.POST, prefix="return")
-    if not form.is_valid():
-        return _invalid(request, proposal, key="return", form=form)
-    try:
-        services.proposal_return(proposal=proposal, actor=request.user, reason=form.cleaned_data["reason"])
-    except DomainError as error:
-        return _refused(request, pk, error, key="return", form=form)
-    return _done(request, proposal, _("已退回提议人修改。"))
+    return _with_reason(request, pk, key="return", service=services.proposal_return,
+                        message=_("已退回提议人修改。"))
 
 
 @login_required
 @require_POST
 def withdraw(request, pk):
-    proposal = _in_scope(request, pk)
-    form = ReasonForm(request.POST, prefix="withdraw")
-    if not form.is_valid():
-        return _invalid(request, proposal, key="withdraw", form=form)
-    try:
-        services.proposal_withdraw(proposal=proposal, actor=request.user, reason=form.cleaned_data["reason"])
-    except DomainError as error:
-        return _refused(request, pk, error, key="withdraw", form=form)
-    return _done(request, proposal, _("议案已撤回。"))
+    return _with_reason(request, pk, key="withdraw", service=services.proposal_withdraw, message=_("议案已撤回。"))
 
 
 @login_required

@@ -56,12 +56,7 @@ def public_list(request):
         if form.cleaned_data["status"]:
             qs = qs.filter(status=form.cleaned_data["status"])
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request, "proposals/public_list.html",
-        {"form": form, "page": page, "now": timezone.now(), "query": query.urlencode()},
-    )
+    return render(request, "proposals/public_list.html", {"form": form, "page": page, "now": timezone.now()})
 
 
 # --------------------------------------------------------------------------- the proposal page
