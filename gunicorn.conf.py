@@ -33,6 +33,9 @@ logconfig_dict = {
     "handlers": {
         "stdout": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"},
     },
+    # gunicorn merges this into its defaults, whose root logger names a "console" handler:
+    # give the root one of ours, or logging cannot be configured and gunicorn exits.
+    "root": {"handlers": ["stdout"], "level": "INFO"},
     "loggers": {
         "gunicorn.error": {"handlers": ["stdout"], "level": loglevel.upper(), "propagate": False},
         "gunicorn.access": {"handlers": ["stdout"], "level": "INFO", "propagate": False},

@@ -137,6 +137,46 @@ def test_gunicorn_config_binds_and_logs_to_stdout():
                     "wsgi_app": "yishi.wsgi:application"}
 
 
+def test_gunicorn_starts_with_its_config_and_serves_healthz(tmp_path):
+    """Not only the values: gunicorn really starts with gunicorn.conf.py (its logging merges with
+    gunicorn's defaults), answers /healthz with production settings, and logs JSON lines."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))}
+    env.pop("TEST_DATABASE_NAME", None)
+    env.pop("CELERY_BROKER_URL", None)
+    env.update(PRODUCTION, ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="0", WEB_CONCURRENCY="1",
+               DATABASE_URL=f"sqlite:///{tmp_path / 'g.sqlite3'}", DJANGO_SETTINGS_MODULE="yishi.settings")
+    log = tmp_path / "gunicorn.log"
+    with open(log, "w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"],
+            cwd=BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    try:
+        answer, deadline = None, time.monotonic() + 60
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+                    answer = (response.status, json.loads(response.read()))
+                break
+            except OSError:
+                time.sleep(0.3)
+        assert server.poll() is None, "gunicorn exited:\n" + log.read_text()
+        assert answer == (200, {"database": "ok", "broker": "eager"}), log.read_text()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    lines = [line for line in log.read_text().splitlines() if line.strip()]
+    assert lines and all(json.loads(line)["message"] for line in lines), lines[:5]
+    assert any("/healthz" in json.loads(line)["message"] for line in lines), "no access log line"
+
+
 def test_every_environment_variable_is_documented():
     import re
 

@@ -315,3 +315,7 @@ LOGGING = {
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+if CELERY_TASK_ALWAYS_EAGER:
+    # Tasks run inside the request (the demo, tests): a line per successful task is noise there;
+    # a real worker keeps logging them. Failures are still logged at ERROR.
+    LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}
