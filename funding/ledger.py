@@ -94,11 +94,6 @@ def entry_write(
     return entry
 
 
-def verify_entries(rows) -> tuple[int, LedgerEntry | None, str]:
-    """Walk one chain's rows in ``seq`` order: (checked, first bad entry or None, why)."""
-    return verify_chain(rows, entry_payload, noun="entry")
-
-
 def verify_fund_chains(funds=None):
     """Yield (fund_id, checked, bad_entry_or_None, why) for every fund's ledger (for verify_history)."""
     qs = Fund.objects.order_by("pk")
@@ -106,5 +101,5 @@ def verify_fund_chains(funds=None):
         qs = qs.filter(pk__in=[getattr(f, "pk", f) for f in funds])
     for fund_id in qs.values_list("pk", flat=True):
         rows = LedgerEntry.objects.filter(fund_id=fund_id).order_by("seq")
-        checked, bad, why = verify_entries(rows.iterator(chunk_size=2000))
+        checked, bad, why = verify_chain(rows.iterator(chunk_size=2000), entry_payload, noun="entry")
         yield fund_id, checked, bad, why

@@ -198,16 +198,6 @@ class LedgerEntry(models.Model):
         return f"{self.fund} #{self.seq} {self.get_kind_display()}"
 
     @property
-    def note(self) -> str:
-        """The memo for a ledger table: empty when it only repeats the proposal's title beside
-        its kind (the services write "预留：<title>"), so a phone shows the title once."""
-        if self.proposal_id and self.proposal.title and self.memo.endswith(self.proposal.title):
-            prefix = self.memo[: -len(self.proposal.title)].rstrip()
-            if len(prefix) <= 24 and prefix.endswith(("：", ":")):
-                return ""
-        return self.memo
-
-    @property
     def amount(self) -> Decimal:
         """The size of the movement, whichever column it moved."""
         return abs(self.balance_delta) if self.balance_delta else abs(self.reserved_delta)

@@ -340,7 +340,7 @@ def budget_approve(*, proposal: Proposal, reviewer, community_share=None, note: 
                 )
             reservation = entry_write(
                 fund=fund, kind=EntryKind.RESERVATION, reserved_delta=share, proposal=proposal, actor=reviewer,
-                counterparty=proposal.group.name, memo=_("预留：%(title)s") % {"title": proposal.title},
+                counterparty=proposal.group.name,
             )
         review = BudgetReview.objects.create(
             proposal=proposal, resolution=resolution, reviewer=reviewer, decision=ReviewDecision.APPROVED,
@@ -486,7 +486,7 @@ def funds_release(*, proposal: Proposal, actor) -> Proposal:
             fund = lock_fund(reservation.fund)
             entry = entry_write(
                 fund=fund, kind=EntryKind.RELEASE, balance_delta=-share, reserved_delta=-share, proposal=proposal,
-                actor=actor, counterparty=proposal.group.name, memo=_("拨付：%(title)s") % {"title": proposal.title},
+                actor=actor, counterparty=proposal.group.name,
             )
         collected = contributions_collected(proposal)
         proposal_transition(
@@ -678,7 +678,6 @@ def settlement_record(*, proposal: Proposal, actor, actual_cost) -> Settlement:
             entry = entry_write(
                 fund=fund, kind=EntryKind.SAVINGS_RETURN, balance_delta=community_part, proposal=proposal,
                 actor=actor, counterparty=proposal.group.name,
-                memo=_("结余退回：%(title)s") % {"title": proposal.title},
             )
         settlement = Settlement.objects.create(
             proposal=proposal, fund=review.fund, bid=selected_bid(proposal), approved_total=total,

@@ -49,6 +49,7 @@ from councils.models import (
 from funding import services as fs
 from funding.enums import FundKind, Satisfaction
 from funding.models import Fund, Settlement
+from notifications.models import Notification
 from proposals import services as ps
 from proposals.enums import Category, ProposalStatus, VoteChoice
 from proposals.models import Proposal
@@ -402,8 +403,6 @@ class DemoBuilder:
         """Notifications are written once the seeding transaction commits, so at today's clock;
         date each by the event it tells of, and count those older than a week as read, as their
         reader would have by now. (With a broker the worker writes them later; nothing to do then.)"""
-        from notifications.models import Notification
-
         week_ago = self.now - timedelta(days=7)
         stale = []
         for n in Notification.objects.filter(event__isnull=False).select_related("event"):

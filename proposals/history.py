@@ -82,11 +82,6 @@ def event_write(
     return event
 
 
-def verify_events(rows) -> tuple[int, ProposalEvent | None, str]:
-    """Walk one chain's rows in ``seq`` order: (checked, first bad event or None, why)."""
-    return verify_chain(rows, event_payload, noun="event")
-
-
 def verify_proposal_chains(proposals=None):
     """Yield (proposal_id, checked, bad_event_or_None, why) for every proposal's chain.
 
@@ -110,6 +105,6 @@ def verify_proposal_chains(proposals=None):
         if group is None or group[0] != proposal_id:
             yield proposal_id, 0, None, "no events: the proposal's history is missing"
             continue
-        checked, bad, why = verify_events(group[1])
+        checked, bad, why = verify_chain(group[1], event_payload, noun="event")
         yield proposal_id, checked, bad, why
         group = next(groups, None)

@@ -34,3 +34,16 @@ def world(db):
 def _fast_passwords(settings):
     # Factories make dozens of users; PBKDF2 would cost seconds per test.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language (zh-hans). LocaleMiddleware activates a request's
+    language in the thread and leaves it there, so an English request in one test would otherwise
+    turn the next test's refusal messages English."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

@@ -170,14 +170,3 @@ def test_r14_verify_history_names_a_removed_ledger_row(small):
     with pytest.raises(CommandError, match=f"fund {fund.pk}, seq 3"):
         call_command("verify_history", chain=["fund_ledger"])
 
-
-def test_r15_ledger_table_note_drops_a_memo_that_only_repeats_the_title():
-    from funding.models import LedgerEntry
-    from proposals.models import Proposal
-
-    proposal = Proposal(pk=1, title="北苑后门维修")
-    assert LedgerEntry(proposal=proposal, memo="预留：北苑后门维修").note == ""
-    assert LedgerEntry(proposal=proposal, memo="Reservation: 北苑后门维修").note == ""
-    kept = "取消预留：北苑后门维修（已撤回）"
-    assert LedgerEntry(proposal=proposal, memo=kept).note == kept
-    assert LedgerEntry(memo="2026 年度社区保障激励资金").note == "2026 年度社区保障激励资金"

@@ -21,11 +21,17 @@ PRODUCTION = {
 }
 
 
-def run(args, env_overrides, *, drop=()):
+def production_env(env_overrides, *, drop=()):
+    """This process's environment without the test settings, plus ``env_overrides``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST")) and k not in drop}
     env.pop("TEST_DATABASE_NAME", None)
     env.update(env_overrides)
     env["DJANGO_SETTINGS_MODULE"] = "yishi.settings"
+    return env
+
+
+def run(args, env_overrides, *, drop=()):
+    env = production_env(env_overrides, drop=drop)
     return subprocess.run(
         [sys.executable, *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
     )
@@ -140,18 +146,15 @@ def test_gunicorn_config_binds_and_logs_to_stdout():
 def test_gunicorn_starts_with_its_config_and_serves_healthz(tmp_path):
     """Not only the values: gunicorn really starts with gunicorn.conf.py (its logging merges with
     gunicorn's defaults), answers /healthz with production settings, and logs JSON lines."""
-    import socket
     import time
     import urllib.request
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))}
-    env.pop("TEST_DATABASE_NAME", None)
-    env.pop("CELERY_BROKER_URL", None)
-    env.update(PRODUCTION, ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="0", WEB_CONCURRENCY="1",
-               DATABASE_URL=f"sqlite:///{tmp_path / 'g.sqlite3'}", DJANGO_SETTINGS_MODULE="yishi.settings")
+    from tests.test_healthz import closed_port
+
+    port = closed_port()
+    env = production_env({**PRODUCTION, "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "0",
+                          "WEB_CONCURRENCY": "1", "DATABASE_URL": f"sqlite:///{tmp_path / 'g.sqlite3'}"},
+                         drop=("CELERY_BROKER_URL",))
     log = tmp_path / "gunicorn.log"
     with open(log, "w") as out:
         server = subprocess.Popen(

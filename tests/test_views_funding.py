@@ -377,6 +377,16 @@ def test_r15_fund_detail_readable_by_street_staff_and_supervisors(client, w, who
     assert "区财政" in response.content.decode()
 
 
+def test_r15_fund_ledger_names_a_reserved_proposal_once(client, w):
+    """The reservation entry points at its proposal; its memo does not repeat the title."""
+    make_fund(w)
+    p = funded(w)
+    entry = LedgerEntry.objects.get(proposal=p)
+    assert entry.memo == ""
+    body = as_user(client, w.street_staff).get(reverse("funding:fund_detail", args=[entry.fund_id])).content.decode()
+    assert body.count(p.title) == 1
+
+
 @pytest.mark.parametrize("who", ["staff", "author"])
 def test_r15_fund_pages_forbidden_for_other_roles(client, w, who):
     fund = make_fund(w)

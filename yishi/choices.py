@@ -11,12 +11,14 @@ value when it is not a choice).
 from django.utils.encoding import force_str
 
 
-def _display(attname: str, labels: dict):
+def _display(field, labels: dict):
+    attname = field.attname
+
     def get_display(self):
         value = getattr(self, attname)
         return force_str(labels.get(value, value), strings_only=True)
 
-    get_display.__name__ = f"get_{attname}_display"
+    get_display.__name__ = f"get_{field.name}_display"
     return get_display
 
 
@@ -28,6 +30,6 @@ def install_fast_choice_displays(models) -> int:
             if not field.choices:
                 continue
             labels = {value: label for value, label in field.flatchoices}
-            setattr(model, f"get_{field.name}_display", _display(field.attname, labels))
+            setattr(model, f"get_{field.name}_display", _display(field, labels))
             installed += 1
     return installed
