@@ -180,6 +180,20 @@ def test_gunicorn_starts_with_its_config_and_serves_healthz(tmp_path):
     assert any("/healthz" in json.loads(line)["message"] for line in lines), "no access log line"
 
 
+def test_python_warnings_are_logged_as_json_lines():
+    # A fresh checkout has no staticfiles/ yet and whitenoise warns about it at start; the warning
+    # must reach the log collector as JSON like every other line, not as bare text on stderr.
+    code = (
+        "import django, warnings; django.setup(); "
+        "warnings.warn('static directory missing', UserWarning)"
+    )
+    result = run(["-W", "always", "-c", code], PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines]
+    assert any(r["logger"] == "py.warnings" and "static directory missing" in r["message"] for r in records), lines
+
+
 def test_every_environment_variable_is_documented():
     import re
 
@@ -205,6 +219,8 @@ def test_docker_compose_file_is_valid_where_a_compose_client_exists(tmp_path):
         command = ["docker-compose"]
     elif shutil.which("docker") and _docker_compose_plugin():
         command = ["docker", "compose"]
+    elif os.environ.get("CI"):
+        pytest.fail("CI installs a docker compose client (.ci/run) and it is missing")
     else:
         pytest.skip("no docker compose client on this machine (Debian: apt-get install docker-compose)")
     for name in ("docker-compose.yml", ".env.example"):

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import logging.config
 from datetime import UTC, datetime
 
 
@@ -19,3 +20,10 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             payload["exc"] = self.formatException(record.exc_info)
         return json.dumps(payload, ensure_ascii=False, default=str)
+
+
+def configure(config: dict) -> None:
+    """Django's LOGGING_CONFIG: the dict config, plus Python warnings routed through logging
+    (logger ``py.warnings``) so that they too come out as JSON lines, not bare stderr text."""
+    logging.captureWarnings(True)
+    logging.config.dictConfig(config)
