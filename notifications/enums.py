@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 class NotificationKind(models.TextChoices):
     VOTE_NEEDED = "vote_needed", _("需要您表决")
-    REVIEW_NEEDED = "review_needed", _("议案待小组审议")
+    REVIEW_NEEDED = "review_needed", _("议案待您审议")
     NOTICE_PUBLISHED = "notice_published", _("本小组发布公示")
     OBJECTION_FILED = "objection_filed", _("议案收到异议")
     OBJECTION_ANSWERED = "objection_answered", _("您的异议已答复")

@@ -227,6 +227,35 @@ def _plans_submitted(event: ProposalEvent, p: Proposal) -> list[Plan]:
     ]
 
 
+def _plans_submitted_to_community(event: ProposalEvent, p: Proposal) -> list[Plan]:
+    # Community staff open the community ballot (DESIGN.md, who uses it).
+    return [
+        Plan(
+            K.REVIEW_NEEDED, _others(selectors.community_staff(p.group.community), event),
+            _("议案提交社区：%(title)s") % {"title": p.title},
+            _("%(group)s的议案“%(title)s”公示期满，已提交社区议事会（总预算 %(total)s 元）。请发起社区表决。")
+            % {"group": p.group.name, "title": p.title, "total": _money(p.total)},
+            _url("councils:staff_home"),
+        )
+    ]
+
+
+def _plans_approved(event: ProposalEvent, p: Proposal) -> list[Plan]:
+    # Everyone who hears the outcome, and the street office, whose budget review comes next (R8).
+    queue = _url("funding:review_queue")
+    return [
+        *_plans_ballot_closed(event, p),
+        Plan(
+            K.REVIEW_NEEDED, _others(selectors.street_staff(p.group.community.subdistrict), event),
+            _("预算待审核：%(title)s") % {"title": p.title},
+            _("%(community)s议事会表决通过了“%(title)s”（总预算 %(total)s 元，申请公服资金 %(share)s 元）。请审核预算。")
+            % {"community": p.group.community.name, "title": p.title, "total": _money(p.total),
+               "share": _money(p.community_share)},
+            queue and f"{queue}#review-{p.pk}",
+        ),
+    ]
+
+
 def _plans_notice_published(event: ProposalEvent, p: Proposal) -> list[Plan]:
     notice = Notice.objects.filter(pk=(event.data or {}).get("notice"), proposal=p).first()
     if notice is None:
@@ -393,13 +422,14 @@ def _plans_hold(event: ProposalEvent, p: Proposal) -> list[Plan]:
 _HANDLERS = {
     EventKind.BALLOT_OPENED: _plans_ballot_opened,
     EventKind.SUBMITTED: _plans_submitted,
+    EventKind.SUBMITTED_TO_COMMUNITY: _plans_submitted_to_community,
     EventKind.NOTICE_PUBLISHED: _plans_notice_published,
     EventKind.OBJECTION_FILED: _plans_objection_filed,
     EventKind.OBJECTION_ANSWERED: _plans_objection_answered,
     # A closing ballot writes one of these four, depending on its kind and outcome.
     EventKind.BALLOT_CLOSED: _plans_ballot_closed,
     EventKind.ADOPTED: _plans_ballot_closed,
-    EventKind.APPROVED: _plans_ballot_closed,
+    EventKind.APPROVED: _plans_approved,
     EventKind.REJECTED: _plans_ballot_closed,
     EventKind.BUDGET_APPROVED: _plans_budget_approved,
     EventKind.BUDGET_RETURNED: _plans_budget_returned,

@@ -102,6 +102,19 @@ def test_review_needed_goes_to_the_group_council(worlds, committed):
     assert all("北苑后门维修" in m.subject for m in mail.outbox)
 
 
+def test_submission_to_the_community_tells_community_staff_to_open_the_ballot(worlds, committed):
+    here, there = worlds
+    backdate_memberships(here)
+    with time_machine.travel(timezone.now() - timedelta(days=8)):
+        p, _notice = to_notice(here)
+    mail.outbox.clear()
+    with committed():
+        ps.proposal_submit_to_community(proposal=p, actor=here.group_members[0])
+    assert_told_exactly(K.REVIEW_NEEDED, [here.staff], p, outsiders=[there])
+    note = Notification.objects.get(kind=K.REVIEW_NEEDED, proposal=p, user=here.staff)
+    assert note.url == reverse("councils:staff_home") and "请发起社区表决" in note.body
+
+
 def test_vote_needed_goes_to_the_frozen_group_electorate_including_the_opener(worlds, committed):
     here, there = worlds
     p = to_group_review(here)
@@ -170,7 +183,10 @@ def test_ballot_closed_goes_to_author_followers_council_and_electors_of_this_com
     with committed():
         ps.ballot_close(ballot=ballot, actor=here.staff)
     expected = [here.author, here.residents[2], *here.group_members, *here.community_members]
-    assert_told_exactly(K.BALLOT_CLOSED, expected, p, outsiders=[there])
+    assert told(K.BALLOT_CLOSED, p) == pks(expected)
+    assert not told(K.BALLOT_CLOSED) & everyone(there)
+    # The street office is mailed too, but to review the budget (the next test), not the outcome.
+    assert mailed_to() == emails(expected) | {here.street_staff.email}
     note = Notification.objects.filter(kind=K.BALLOT_CLOSED).first()
     assert "赞成 4 票" in note.body and "通过" in note.title
 
@@ -219,6 +235,36 @@ def approved(worlds):
     assert p.status == S.APPROVED
     make_fund(here)
     return here, there, p
+
+
+def test_a_passed_community_vote_asks_the_street_office_of_this_subdistrict_to_review(worlds, committed):
+    here, there = worlds
+    p, ballot = to_community_vote(here)
+    for member in here.community_members[:4]:
+        ps.vote_cast(ballot=ballot, voter=member, choice="approve")
+    mail.outbox.clear()
+    with committed():
+        ps.ballot_close(ballot=ballot, actor=here.staff)
+    p.refresh_from_db()
+    assert p.status == S.APPROVED
+    street = Notification.objects.filter(kind=K.REVIEW_NEEDED, proposal=p, event__kind="approved")
+    assert set(street.values_list("user_id", flat=True)) == {here.street_staff.pk}
+    assert street.get().url == reverse("funding:review_queue") + f"#review-{p.pk}"
+    assert here.street_staff.email in mailed_to()
+    assert not told(K.REVIEW_NEEDED) & everyone(there)
+
+
+def test_a_rejected_community_vote_asks_nobody_to_review_the_budget(worlds, committed):
+    here, there = worlds
+    p, ballot = to_community_vote(here)
+    for member in here.community_members[:3]:  # 3 of 6 oppose: the 4 approvals needed cannot come
+        ps.vote_cast(ballot=ballot, voter=member, choice="oppose")
+    with committed():
+        ps.ballot_close(ballot=ballot, actor=here.staff)
+    p.refresh_from_db()
+    assert p.status == S.REJECTED
+    assert told(K.BALLOT_CLOSED, p)
+    assert not Notification.objects.filter(kind=K.REVIEW_NEEDED, user=here.street_staff).exists()
 
 
 def test_budget_approved_goes_to_author_and_group_council(approved, committed):
