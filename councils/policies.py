@@ -7,7 +7,6 @@ are never residents, council members or supervisors by being superusers.
 """
 
 from django.db.models import Q
-from django.utils import timezone
 
 from .enums import CouncilKind, StaffLevel
 from .models import (

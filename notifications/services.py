@@ -240,22 +240,6 @@ def _plans_submitted_to_community(event: ProposalEvent, p: Proposal) -> list[Pla
     ]
 
 
-def _plans_approved(event: ProposalEvent, p: Proposal) -> list[Plan]:
-    # Everyone who hears the outcome, and the street office, whose budget review comes next (R8).
-    queue = _url("funding:review_queue")
-    return [
-        *_plans_ballot_closed(event, p),
-        Plan(
-            K.REVIEW_NEEDED, _others(selectors.street_staff(p.group.community.subdistrict), event),
-            _("预算待审核：%(title)s") % {"title": p.title},
-            _("%(community)s议事会表决通过了“%(title)s”（总预算 %(total)s 元，申请公服资金 %(share)s 元）。请审核预算。")
-            % {"community": p.group.community.name, "title": p.title, "total": _money(p.total),
-               "share": _money(p.community_share)},
-            queue and f"{queue}#review-{p.pk}",
-        ),
-    ]
-
-
 def _plans_notice_published(event: ProposalEvent, p: Proposal) -> list[Plan]:
     notice = Notice.objects.filter(pk=(event.data or {}).get("notice"), proposal=p).first()
     if notice is None:
@@ -338,6 +322,22 @@ def _requested_share(event: ProposalEvent, p: Proposal):
             return Decimal(amounts[key])
     resolution = p.resolutions.order_by("-number").first()
     return resolution.community_share if resolution else p.community_share
+
+
+def _plans_approved(event: ProposalEvent, p: Proposal) -> list[Plan]:
+    # Everyone who hears the outcome, and the street office, whose budget review comes next (R8).
+    queue = _url("funding:review_queue")
+    return [
+        *_plans_ballot_closed(event, p),
+        Plan(
+            K.REVIEW_NEEDED, _others(selectors.street_staff(p.group.community.subdistrict), event),
+            _("预算待审核：%(title)s") % {"title": p.title},
+            _("%(community)s议事会表决通过了“%(title)s”（总预算 %(total)s 元，申请公服资金 %(share)s 元）。请审核预算。")
+            % {"community": p.group.community.name, "title": p.title, "total": _money(p.total),
+               "share": _money(_requested_share(event, p))},
+            queue and f"{queue}#review-{p.pk}",
+        ),
+    ]
 
 
 def _plans_budget_approved(event: ProposalEvent, p: Proposal) -> list[Plan]:

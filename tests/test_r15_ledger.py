@@ -169,4 +169,3 @@ def test_r14_verify_history_names_a_removed_ledger_row(small):
     assert report[2].seq == 3 and "missing" in report[3]
     with pytest.raises(CommandError, match=f"fund {fund.pk}, seq 3"):
         call_command("verify_history", chain=["fund_ledger"])
-
