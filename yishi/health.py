@@ -5,6 +5,10 @@ with 200 when both are usable and 503 otherwise. It names no host, URL or
 error text: a load balancer or ``docker compose`` needs the verdict, an
 attacker needs nothing. "eager" means no broker is configured and tasks run
 in the web process (the demo).
+
+``/healthz/live`` and ``/healthz/ready`` are the Kubernetes probes
+(deploy/kubernetes/base/web.yaml): alive while the process answers, ready while
+the database does.
 """
 
 import logging
@@ -45,6 +49,23 @@ def broker_status() -> str:
         logger.warning("healthz: broker unreachable", exc_info=True)
         return "error"
     return "ok"
+
+
+@never_cache
+@require_GET
+def live(request):
+    """Kubernetes' liveness probe: the process answers. Nothing outside it is asked, so an
+    outage of the database or Redis never restarts every web pod at once."""
+    return JsonResponse({"process": "ok"})
+
+
+@never_cache
+@require_GET
+def ready(request):
+    """Kubernetes' readiness probe: without the database no page can be served; without
+    Redis they still can (the outbox keeps messages, throttles fall back)."""
+    database = database_status()
+    return JsonResponse({"database": database}, status=200 if database == "ok" else 503)
 
 
 @never_cache

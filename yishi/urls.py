@@ -1,13 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from yishi.health import healthz
+from yishi import health
 
 admin.site.site_header = "议事 Yishi"
 admin.site.site_title = "议事 Yishi"
 
 urlpatterns = [
-    path("healthz", healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
+    path("healthz/live", health.live, name="healthz_live"),
+    path("healthz/ready", health.ready, name="healthz_ready"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("portal.urls")),
