@@ -1,4 +1,6 @@
-from django.contrib import messages
+from urllib.parse import urlsplit
+
+from django.contrib import auth, messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
@@ -56,10 +58,33 @@ def dashboard(request):
     return render(request, "portal/dashboard.html", context)
 
 
+def _is_site_path(url: str) -> bool:
+    """A path on this site ("/me/?x=1"), not a URL with a scheme or a host of its own."""
+    parts = urlsplit(url)
+    return url.startswith("/") and not url.startswith(("//", "/\\")) and not parts.scheme and not parts.netloc
+
+
 class LoginView(auth_views.LoginView):
+    """The login page answers everyone alike: a signed-in visitor gets the same form, not a
+    redirect, so a ``?next=`` probe cannot tell whether someone is logged in, and another
+    person can sign in on a shared phone or kiosk."""
+
     form_class = LoginForm
     template_name = "registration/login.html"
-    redirect_authenticated_user = True
+    redirect_authenticated_user = False
+
+    def get_redirect_url(self):
+        url = super().get_redirect_url()  # "" unless on this host
+        return url if _is_site_path(url) else ""
+
+    def form_valid(self, form):
+        if self.request.user.is_authenticated:
+            # The previous person leaves first: their session is flushed and the messages
+            # waiting for them are dropped, so the next person sees nothing of theirs.
+            for _message in messages.get_messages(self.request):
+                pass
+            auth.logout(self.request)
+        return super().form_valid(form)
 
 
 class LogoutView(auth_views.LogoutView):

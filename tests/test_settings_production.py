@@ -70,6 +70,11 @@ def test_check_deploy_is_not_clean_with_debug_on():
         ({"DEBUG": "maybe"}, (), "DEBUG must be a boolean"),
         ({"CONN_MAX_AGE": "-1"}, (), "CONN_MAX_AGE must be at least 0"),
         ({"DATABASE_URL": "mysql://u@h/db"}, (), "DATABASE_URL must point at PostgreSQL"),
+        ({"YISHI_TRUSTED_PROXY_COUNT": "one"}, (), "YISHI_TRUSTED_PROXY_COUNT must be an integer"),
+        ({"YISHI_TRUSTED_PROXY_COUNT": "1.5"}, (), "YISHI_TRUSTED_PROXY_COUNT must be an integer"),
+        ({"YISHI_TRUSTED_PROXY_COUNT": "-1"}, (), "YISHI_TRUSTED_PROXY_COUNT must be at least 0"),
+        ({"YISHI_TRUSTED_PROXY_COUNT": "10"}, (), "YISHI_TRUSTED_PROXY_COUNT must be at most 5"),
+        ({"LOGIN_ACCOUNT_FAILURE_LIMIT": "0"}, (), "LOGIN_ACCOUNT_FAILURE_LIMIT must be at least 1"),
     ],
 )
 def test_a_bad_production_environment_stops_the_start(overrides, drop, message):
@@ -109,6 +114,23 @@ def test_production_logs_are_one_json_object_a_line():
     assert result.returncode == 0, result.stderr
     line = json.loads((result.stdout + result.stderr).strip().splitlines()[-1])
     assert line["level"] == "WARNING" and line["message"] == "公示 ok" and line["proposal_id"] == 7
+
+
+def test_login_protection_is_configured_from_the_environment():
+    values = settings_of(
+        {**PRODUCTION, "YISHI_TRUSTED_PROXY_COUNT": "1", "REDIS_URL": "redis://redis:6379/1",
+         "LOGIN_FAILURE_LIMIT": "4", "LOGIN_ACCOUNT_FAILURE_LIMIT": "12", "LOGIN_ADDRESS_FAILURE_LIMIT": "40"},
+        "TRUSTED_PROXY_COUNT", "CACHES", "AUTHENTICATION_BACKENDS", "MIDDLEWARE", "INSTALLED_APPS",
+        "LOGIN_FAILURE_LIMIT", "LOGIN_ACCOUNT_FAILURE_LIMIT", "LOGIN_ADDRESS_FAILURE_LIMIT", "AXES_HANDLER",
+    )
+    assert values["TRUSTED_PROXY_COUNT"] == 1
+    assert (values["LOGIN_FAILURE_LIMIT"], values["LOGIN_ACCOUNT_FAILURE_LIMIT"],
+            values["LOGIN_ADDRESS_FAILURE_LIMIT"]) == (4, 12, 40)
+    assert values["CACHES"]["default"]["BACKEND"] == "yishi.cache.DegradingRedisCache"
+    assert values["AUTHENTICATION_BACKENDS"][0] == "axes.backends.AxesStandaloneBackend"
+    assert values["MIDDLEWARE"][-1] == "axes.middleware.AxesMiddleware" and "axes" in values["INSTALLED_APPS"]
+    assert values["AXES_HANDLER"] == "portal.login_guard.LoginAttemptHandler"
+    assert settings_of(PRODUCTION, "TRUSTED_PROXY_COUNT")["TRUSTED_PROXY_COUNT"] == 0
 
 
 def test_secret_key_fallbacks_are_read_for_key_rotation():

@@ -31,7 +31,7 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), not {raw!r}")
 
 
-def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
@@ -41,6 +41,8 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, not {raw!r}") from exc
     if minimum is not None and value < minimum:
         raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}")
+    if maximum is not None and value > maximum:
+        raise ImproperlyConfigured(f"{name} must be at most {maximum}, not {value}")
     return value
 
 
@@ -78,6 +80,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "axes",
     "rules.apps.AutodiscoverRulesConfig",
     "councils",
     "proposals",
@@ -99,6 +102,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.middleware.DomainErrorMiddleware",
+    # Last, as django-axes asks: turns a login refused for too many failures into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "yishi.urls"
@@ -161,6 +166,12 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "councils.User"
+# django-axes first: it refuses a locked-out login before any password is checked,
+# for the portal's login and /admin/login/ alike (both call authenticate()).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:dashboard"
 LOGOUT_REDIRECT_URL = "portal:home"
@@ -193,12 +204,17 @@ STORAGES = {
     },
 }
 
-# Cache: Redis when REDIS_URL is set (shared login throttling across workers),
-# local memory otherwise.
+# Cache: Redis when REDIS_URL is set, local memory otherwise. Nothing that must
+# hold lives only in the cache: while Redis is down a read misses and a write is
+# dropped (yishi.cache), so every page still answers.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "yishi.cache.DegradingRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -299,10 +315,29 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
 SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$"]
 
-# Failed logins: after this many failures for one username or address within
-# the window, further attempts are refused until the window passes.
+# Failed logins (django-axes; docs/operations.md, "Login protection"). Attempts are
+# counted in the database, so the protection holds while Redis is down. Each key
+# has its own limit within the window (portal.login_guard.LoginAttemptHandler):
+# an account from one address, an account from all addresses, one address for all
+# accounts. A lock ends LOGIN_FAILURE_WINDOW seconds after the last counted failure.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_ACCOUNT_FAILURE_LIMIT = env_int("LOGIN_ACCOUNT_FAILURE_LIMIT", 20, minimum=1)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 50, minimum=1)
 LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 900, minimum=1)
+# Reverse proxies in front of the app that append to X-Forwarded-For. 0: the
+# client is REMOTE_ADDR and X-Forwarded-For is ignored (anyone can write it).
+TRUSTED_PROXY_COUNT = env_int("YISHI_TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
+AXES_HANDLER = "portal.login_guard.LoginAttemptHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username", "ip_address"]
+AXES_FAILURE_LIMIT = "portal.login_guard.failure_limit"
+AXES_COOLOFF_TIME = "portal.login_guard.cool_off"
+AXES_RESET_ON_SUCCESS = True
+# A refused attempt is not counted: a locked address cannot go on to lock the
+# account for everyone else, nor keep its own lock alive.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "portal.login_guard.client_ip"
+AXES_LOCKOUT_CALLABLE = "portal.login_guard.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
