@@ -207,7 +207,7 @@ def test_two_beats_close_each_due_ballot_once_and_send_each_reminder_once(servic
 def test_a_rolling_restart_under_load_loses_no_vote_and_answers_no_5xx(replicas):
     world = build_world()
     _proposal, ballot = to_community_vote(world)
-    electors = world.community_members[:24]
+    electors = world.community_members[:10]
     with_password(*electors)
     one, two = replicas(2)
     statuses: list[int] = []
@@ -224,7 +224,7 @@ def test_a_rolling_restart_under_load_loses_no_vote_and_answers_no_5xx(replicas)
 
         def readers():
             reader = Client(proxy.port)
-            for _ in range(400):  # bounded
+            for _ in range(300):  # bounded
                 if stop.is_set():
                     return
                 status = reader.get(f"/proposals/{ballot.proposal_id}/")[0]
@@ -238,7 +238,7 @@ def test_a_rolling_restart_under_load_loses_no_vote_and_answers_no_5xx(replicas)
                     statuses.append(status)
                     if status in {200, 302}:
                         accepted.append(elector.pk)
-                time.sleep(0.15)
+                time.sleep(1.0)  # votes keep coming while replica one restarts
 
         threads = [threading.Thread(target=readers), threading.Thread(target=voters)]
         for thread in threads:
