@@ -17,6 +17,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 PRODUCTION = {
     "DEBUG": "0",
     "SECRET_KEY": secrets.token_urlsafe(50),
+    "YISHI_CHECKPOINT_KEY": secrets.token_urlsafe(32),
     "ALLOWED_HOSTS": "yishi.example.org",
 }
 
@@ -66,6 +67,8 @@ def test_check_deploy_is_not_clean_with_debug_on():
         ({"SECRET_KEY": ""}, (), "SECRET_KEY must be set"),
         ({}, ("SECRET_KEY",), "SECRET_KEY must be set"),
         ({"SECRET_KEY": "too-short"}, (), "at least 50 random characters"),
+        ({}, ("YISHI_CHECKPOINT_KEY",), "YISHI_CHECKPOINT_KEY must be set"),
+        ({"YISHI_CHECKPOINT_KEY": "short"}, (), "YISHI_CHECKPOINT_KEY must be at least 32"),
         ({"ALLOWED_HOSTS": ""}, (), "ALLOWED_HOSTS must be set"),
         ({"DEBUG": "maybe"}, (), "DEBUG must be a boolean"),
         ({"CONN_MAX_AGE": "-1"}, (), "CONN_MAX_AGE must be at least 0"),
