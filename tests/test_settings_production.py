@@ -131,7 +131,7 @@ def test_beat_schedule_names_only_registered_tasks():
     schedule = django.conf.settings.CELERY_BEAT_SCHEDULE
     assert {entry["task"] for entry in schedule.values()} <= set(app.tasks)
     assert {"close-due-ballots", "remind-ballot-electors", "notify-ended-notices", "remind-monthly-meetings",
-            "warn-fund-calendar", "send-digests"} == set(schedule)
+            "warn-fund-calendar", "send-digests", "history-checkpoint"} == set(schedule)
 
 
 def test_gunicorn_config_binds_and_logs_to_stdout():
@@ -229,6 +229,7 @@ def test_docker_compose_file_is_valid_where_a_compose_client_exists(tmp_path):
     for name in ("docker-compose.yml", ".env.example"):
         shutil.copy(BASE_DIR / name, tmp_path / name)
     env_file = (tmp_path / ".env.example").read_text()
+    env_file = env_file.replace("YISHI_CHECKPOINT_KEY=\n", f"YISHI_CHECKPOINT_KEY={'k' * 40}\n")
     (tmp_path / ".env").write_text(env_file.replace("POSTGRES_PASSWORD=\n", "POSTGRES_PASSWORD=check123\n"))
     result = subprocess.run([*command, "config", "--services"], cwd=tmp_path, capture_output=True, text=True,
                             timeout=60)
