@@ -364,8 +364,18 @@ def history_run_queue(*, actor) -> HistoryRun:
                 run = HistoryRun.objects.create(requested_by=actor, pending=True)
         except IntegrityError as exc:
             raise DomainError(_("已经有一次核验在排队或进行中，请稍后刷新页面查看结果。"), code="run_pending") from exc
-        transaction.on_commit(lambda: history_run.delay(run.pk))
+        transaction.on_commit(lambda: _enqueue(history_run, run.pk))
     return run
+
+
+def _enqueue(task, run_id: int) -> None:
+    try:
+        task.delay(run_id)
+    except Exception:
+        # The broker is down: drop the queued run so the button works again, rather than
+        # leave a run pending that no worker will ever see.
+        logger.exception("could not queue history run %s", run_id)
+        HistoryRun.objects.filter(pk=run_id, started_at__isnull=True).delete()
 
 
 def history_run_execute(*, run_id: int, checkpoint: bool = False) -> HistoryRun | None:

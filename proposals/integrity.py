@@ -15,8 +15,10 @@ Each check yields ``yishi.chain.Finding``s naming the table, the row and what
 differs. Registered in ``ProposalsConfig.ready`` for ``manage.py verify_history``.
 """
 
-from collections import Counter, defaultdict
+from collections import Counter
 from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
 
 from django.db.models import OuterRef, Subquery
 
@@ -68,19 +70,31 @@ def _ballot_events():
     return opened, closed
 
 
+class _Groups:
+    """Rows ordered by their first column, taken group by group for increasing keys."""
+
+    def __init__(self, rows):
+        self._groups = groupby(rows.iterator(chunk_size=10000), key=itemgetter(0))
+        self._current = next(self._groups, None)
+
+    def take(self, key) -> list:
+        while self._current is not None and self._current[0] < key:
+            self._current = next(self._groups, None)
+        if self._current is None or self._current[0] != key:
+            return []
+        rows = [row[1:] for row in self._current[1]]
+        self._current = next(self._groups, None)
+        return rows
+
+
 def check_ballots():
     """Electorate, roll, counts, outcome and votes of every ballot against its votes and events."""
     from .services import ballot_threshold  # services import this module's neighbours, not this module
 
     opened, closed = _ballot_events()
-    roll = defaultdict(list)
-    for ballot_id, user_id in BallotElector.objects.order_by().values_list("ballot_id", "user_id").iterator(
-        chunk_size=10000
-    ):
-        roll[ballot_id].append(user_id)
-    votes = defaultdict(list)
-    for row in Vote.objects.order_by().values_list("ballot_id", *VOTE_FIELDS).iterator(chunk_size=10000):
-        votes[row[0]].append(row[1:])
+    # Rolls and votes stream in ballot order beside the ballots: memory stays one ballot's worth.
+    roll = _Groups(BallotElector.objects.order_by("ballot_id").values_list("ballot_id", "user_id"))
+    votes = _Groups(Vote.objects.order_by("ballot_id").values_list("ballot_id", *VOTE_FIELDS))
 
     for ballot in Ballot.objects.order_by("pk").iterator(chunk_size=2000):
         pk, pid = ballot.pk, ballot.proposal_id
@@ -88,7 +102,7 @@ def check_ballots():
         def finding(message, pk=pk, pid=pid):
             return Finding("ballots", BALLOT_TABLE, pk, message, proposal_id=pid)
 
-        electors = roll.get(pk, [])
+        electors = [user_id for (user_id,) in roll.take(pk)]
         if len(electors) != ballot.electorate_size:
             yield finding(f"electorate_size is {ballot.electorate_size} but {len(electors)} electors are on the roll")
         opening = opened.get(pk)
@@ -103,7 +117,7 @@ def check_ballots():
                 )
             if "electors" in data and data["electors"] != electors_digest(electors):
                 yield finding(f"the roll of electors differs from the one frozen by the opening event (seq {opening[1]})")
-        cast = votes.get(pk, [])
+        cast = votes.take(pk)
         on_roll = set(electors)
         strangers = sorted(voter for voter, *_rest in cast if voter not in on_roll)
         if strangers:

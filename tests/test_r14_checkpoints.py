@@ -373,3 +373,31 @@ def test_r14_proposal_statuses_all_explained_after_a_withdrawal(db):
     ps.proposal_withdraw(proposal=proposal, actor=proposal.author, reason="不做了")
     assert verify()[0]
     assert Proposal.objects.get(pk=proposal.pk).status == "withdrawn"
+
+
+def test_r14_queued_run_dropped_when_the_broker_is_down(city, monkeypatch, django_capture_on_commit_callbacks):
+    from funding import tasks
+
+    def down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.history_run, "delay", down)
+    world, _proposal, _fund = city
+    with django_capture_on_commit_callbacks(execute=True):
+        cp.history_run_queue(actor=world.supervisor)
+    assert not HistoryRun.objects.filter(pending=True).exists()  # the button works again
+
+
+def test_r14_ballot_check_streams_many_ballots_in_order(city):
+    """Several ballots over two proposals: each ballot's roll and votes are matched to it, not a neighbour's."""
+    from proposals.integrity import check_ballots
+    from tests.funding_support import drive_to_approved
+
+    world, _proposal, _fund = city
+    drive_to_approved(world, title="第二个议案")
+    assert Ballot.objects.count() == 4
+    assert list(check_ballots()) == []
+    ballot = Ballot.objects.order_by("pk")[1]
+    tamper("DELETE FROM proposals_vote WHERE id = %s", [ballot.votes.first().pk], "proposals_vote")
+    (finding, *rest) = list(check_ballots())
+    assert finding.row == ballot.pk and all(f.row == ballot.pk for f in rest)

@@ -95,7 +95,7 @@ def history_check(request):
     """
     communities = supervised_communities(request)
     run = (
-        HistoryRun.objects.filter(finished_at__isnull=False).select_related("requested_by")
+        HistoryRun.objects.filter(finished_at__isnull=False, ok__isnull=False).select_related("requested_by")
         .order_by("-finished_at", "-pk").first()
     )
     findings = HistoryFinding.objects.none()
@@ -200,7 +200,7 @@ def _detail_context(request, proposal, *, opinion_form=None, hold_form=None, lif
         "name": "proposal_events", "chains": 1, "links": checked, "supported": True,
         "broken": {"seq": bad.seq, "why": why, "pk": bad.pk, "label": proposal.title} if bad is not None else None,
     }]
-    run = HistoryRun.objects.filter(finished_at__isnull=False).order_by("-finished_at", "-pk").first()
+    run = HistoryRun.objects.filter(finished_at__isnull=False, ok__isnull=False).order_by("-finished_at", "-pk").first()
     run_findings = []
     if run is not None:
         run_findings = list(
