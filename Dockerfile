@@ -22,6 +22,7 @@ ENV PATH="/opt/venv/bin:$PATH"
 # whitenoise). The key below exists only for this build step; it is not kept.
 RUN DEBUG=0 ALLOWED_HOSTS=build YISHI_VAR_DIR=/tmp/yishi-build \
     SECRET_KEY=build-only-collectstatic-key-not-used-at-runtime-0123456789abcdef \
+    YISHI_CHECKPOINT_KEY=build-only-checkpoint-key-not-used-at-runtime-0123 \
     python manage.py collectstatic --noinput \
  && if [ -d locale ]; then python manage.py compilemessages; fi
 

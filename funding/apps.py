@@ -9,12 +9,16 @@ class FundingConfig(AppConfig):
     def ready(self):
         # Funding plugs into proposals without proposals importing funding (DESIGN.md: dependencies).
         from proposals import hooks
-        from yishi.chain import register_chain
+        from yishi.chain import register_chain, register_chain_rows, register_check
 
+        from .integrity import check_contributions
         from .ledger import verify_fund_chains
+        from .models import LedgerEntry
         from .selectors import share_cap_for
         from .services import on_proposal_transition
 
         hooks.register_share_cap_lookup(share_cap_for)
         hooks.register_transition_hook(on_proposal_transition)
         register_chain("fund_ledger", verify_fund_chains)
+        register_chain_rows("fund_ledger", LedgerEntry, "fund_id")
+        register_check("contributions", check_contributions)

@@ -481,3 +481,97 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contribution} → {self.amount}"
+
+
+class HistoryCheckpoint(models.Model):
+    """A signed record of every hash chain's head (R14): its length and last hash.
+
+    Written by the daily job (``funding.checkpoints.checkpoint_write``) only
+    after a full verification passed. ``text`` is the published form and is
+    signed with HMAC-SHA256 under ``YISHI_CHECKPOINT_KEY``: without the key
+    nobody can write a checkpoint that verifies, so a deleted last row or a
+    rewritten chain no longer matches the last checkpoint. ``heads`` is
+    {chain name: {chain id: [seq, hash]}}; ``text`` carries its SHA-256.
+    """
+
+    number = models.PositiveIntegerField(_("编号"), unique=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+    heads = models.JSONField(_("链头"))
+    heads_sha256 = models.CharField(_("链头摘要"), max_length=64)
+    key_id = models.CharField(_("密钥标识"), max_length=16)
+    text = models.TextField(_("签名文本"))
+    signature = models.CharField(_("签名"), max_length=64)
+    # Set when an operator restarted the series without verifying the previous checkpoint (lost key).
+    restarted = models.BooleanField(_("重新开始"), default=False)
+
+    class Meta:
+        verbose_name = _("历史记录校验点")
+        verbose_name_plural = _("历史记录校验点")
+        ordering = ["-number"]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.heads_sha256[:12]}"
+
+    @property
+    def signed_text(self) -> str:
+        return f"{self.text}hmac_sha256: {self.signature}\n"
+
+
+class HistoryRun(models.Model):
+    """One full verification of the history (``manage.py verify_history`` in the background).
+
+    The history page shows the last finished run instead of re-hashing every
+    row per request. ``pending`` is True while a run asked for from the page
+    waits or runs: at most one at a time (constraint).
+    """
+
+    requested_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("发起人")
+    )
+    requested_at = models.DateTimeField(_("请求时间"), default=timezone.now)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    pending = models.BooleanField(null=True, default=None)
+    ok = models.BooleanField(_("通过"), null=True, blank=True)
+    chains = models.PositiveIntegerField(_("链数"), default=0)
+    rows = models.PositiveIntegerField(_("记录数"), default=0)
+    finding_count = models.PositiveIntegerField(_("问题数"), default=0)
+    checkpoint = models.ForeignKey(
+        HistoryCheckpoint, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("对照的校验点"),
+    )
+
+    class Meta:
+        verbose_name = _("历史记录核验")
+        verbose_name_plural = _("历史记录核验")
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["pending"], condition=Q(pending=True), name="history_run_one_pending"),
+        ]
+
+
+class HistoryFinding(models.Model):
+    """One difference a run found: the table, the row and what differs.
+
+    ``community_id`` (from the proposal or fund, when there is one) scopes the
+    page; a finding without one (e.g. a checkpoint whose signature fails) is
+    shown to every supervisor. Plain integers, not foreign keys: the row may be
+    the one that was deleted.
+    """
+
+    run = models.ForeignKey(HistoryRun, on_delete=models.CASCADE, related_name="findings")
+    source = models.CharField(max_length=40)
+    table = models.CharField(max_length=64)
+    row = models.BigIntegerField(null=True, blank=True)
+    proposal_id = models.BigIntegerField(null=True, blank=True)
+    fund_id = models.BigIntegerField(null=True, blank=True)
+    community_id = models.BigIntegerField(null=True, blank=True)
+    message = models.TextField()
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["run", "community_id"])]
+
+    def __str__(self) -> str:
+        row = f" row {self.row}" if self.row is not None else ""
+        return f"{self.source}: {self.table}{row}: {self.message}"

@@ -72,3 +72,21 @@ def warn_fund_calendar() -> int:
         lead_days=getattr(settings, "FUND_CALENDAR_LEAD_DAYS", FUND_CALENDAR_LEAD_DAYS),
         details=_details,
     )
+
+
+@shared_task(name="funding.tasks.history_checkpoint")
+def history_checkpoint() -> int:
+    """Daily (celery beat): verify the whole history and sign a checkpoint of the chain heads if it passes."""
+    from .checkpoints import history_daily
+
+    run = history_daily()
+    return run.pk if run else 0
+
+
+@shared_task(name="funding.tasks.history_run")
+def history_run(run_id: int) -> int:
+    """A verification asked for from the history page; a run already claimed is left alone."""
+    from .checkpoints import history_run_execute
+
+    run = history_run_execute(run_id=run_id)
+    return run.pk if run else 0

@@ -30,8 +30,12 @@ urlpatterns = [
     # Supervision (R11, R14).
     path("supervision/", views.supervision, name="supervision"),
     path("supervision/history/", views.history_check, name="history_check"),
+    path("supervision/history/run/", views.history_run_request, name="history_run"),
     path("supervision/proposals/<int:pk>/", views.supervision_detail, name="supervision_detail"),
     path("supervision/proposals/<int:pk>/opinions/", views.opinion_add, name="opinion_add"),
     path("supervision/proposals/<int:pk>/holds/", views.hold_add, name="hold_place"),
     path("supervision/proposals/<int:pk>/holds/<int:hold_pk>/lift/", views.hold_lift, name="hold_lift"),
+    # Public: the signed checkpoints of the history chains, for anyone to keep (R14).
+    path("history/checkpoints/", views.checkpoint_list, name="checkpoints"),
+    path("history/checkpoints.json", views.checkpoint_list_json, name="checkpoints_json"),
 ]

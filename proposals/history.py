@@ -6,6 +6,7 @@ After commit, ``event_committed`` is sent so other apps (notifications) can
 react without proposals knowing about them.
 """
 
+import hashlib
 from decimal import Decimal
 from itertools import groupby
 from operator import attrgetter
@@ -14,7 +15,7 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
-from yishi.chain import GENESIS, link_hash, verify_chain
+from yishi.chain import GENESIS, canonical, link_hash, verify_chain
 
 from .models import Proposal, ProposalEvent
 
@@ -44,6 +45,24 @@ def event_payload(event: ProposalEvent) -> dict:
         "amounts": event.amounts,
         "data": event.data,
     }
+
+
+def electors_digest(user_ids) -> str:
+    """Digest of a ballot's frozen electorate, recorded in the event that opens it."""
+    return hashlib.sha256(canonical({"electors": sorted(user_ids)}).encode()).hexdigest()
+
+
+def votes_digest(rows) -> str:
+    """Digest of a ballot's votes, recorded in the event that closes it: no vote can change unseen.
+
+    ``rows``: (voter id, choice, cast_at, recorded_by id), one per vote.
+    """
+    votes = sorted(([voter, choice, cast_at, recorded_by] for voter, choice, cast_at, recorded_by in rows),
+                   key=lambda vote: vote[0])
+    return hashlib.sha256(canonical({"votes": votes}).encode()).hexdigest()
+
+
+VOTE_FIELDS = ("voter_id", "choice", "cast_at", "recorded_by_id")
 
 
 def lock_proposal(proposal: Proposal) -> Proposal:

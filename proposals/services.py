@@ -36,7 +36,7 @@ from .enums import (
     ProposalStatus,
     VoteChoice,
 )
-from .history import event_write, lock_proposal
+from .history import VOTE_FIELDS, electors_digest, event_write, lock_proposal, votes_digest
 from .models import (
     MONEY_CEILING,
     AgendaItem,
@@ -435,6 +435,8 @@ def _ballot_open(
         opened_at=now, closes_at=closes_at,
     )
     BallotElector.objects.bulk_create([BallotElector(ballot=ballot, user=u) for u in electors])
+    # The opening event records who may vote, so a changed roll or electorate_size is seen (R14).
+    ballot.electors_digest = electors_digest(u.pk for u in electors)
     return ballot
 
 
@@ -466,7 +468,7 @@ def group_ballot_open(*, proposal: Proposal, actor: User, closes_at: datetime) -
         event_write(
             proposal=proposal, kind=EventKind.BALLOT_OPENED, actor=actor,
             data={"ballot": ballot.pk, "kind": ballot.kind, "electorate": ballot.electorate_size,
-                  "closes_at": closes_at.isoformat()},
+                  "electors": ballot.electors_digest, "closes_at": closes_at.isoformat()},
         )
     return ballot
 
@@ -505,7 +507,8 @@ def community_ballot_open(*, proposal: Proposal, actor: User, closes_at: datetim
         proposal_transition(
             proposal=proposal, to_status=S.COMMUNITY_VOTE, actor=actor, kind=EventKind.BALLOT_OPENED,
             data={"ballot": ballot.pk, "kind": ballot.kind, "electorate": ballot.electorate_size,
-                  "closes_at": closes_at.isoformat(), "resolution": notice.resolution_id},
+                  "electors": ballot.electors_digest, "closes_at": closes_at.isoformat(),
+                  "resolution": notice.resolution_id},
         )
     return ballot
 
@@ -641,11 +644,14 @@ def _close_locked(proposal: Proposal, ballot: Ballot, *, actor, now: datetime) -
         "ballot": ballot.pk, "kind": ballot.kind, "outcome": ballot.outcome, "approve": tally["approve"],
         "oppose": tally["oppose"], "abstain": tally["abstain"], "electorate": tally["electorate"],
         "needed": tally["needed"],
+        # Every vote as cast, so a vote flipped after the close is seen (R14).
+        "votes": votes_digest(ballot.votes.values_list(*VOTE_FIELDS)),
     }
     if ballot.kind == BallotKind.GROUP:
         if passed and proposal.status == S.GROUP_REVIEW and proposal.revision == ballot.proposal_revision:
             resolution = _resolution_freeze(proposal, ballot, now)
             data["resolution"] = resolution.pk
+            data["content_hash"] = resolution.content_hash
             proposal_transition(
                 proposal=proposal, to_status=S.ADOPTED, actor=actor, kind=EventKind.ADOPTED, data=data,
                 amounts={"total": resolution.total, "community_share": resolution.community_share},

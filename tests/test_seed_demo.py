@@ -350,3 +350,10 @@ def test_r15_seed_demo_fund_ledger_of_the_back_gate_case(seeded):
     other_balance = sum((e.balance_delta for e in others), D("0"))
     assert balance - other_balance == D("300000.00") - D("18000.00") + D("750.00")
     assert reserved >= 0 and balance - reserved >= 0
+
+
+def test_r14_seed_demo_has_a_verified_run_and_a_signed_checkpoint(seeded):
+    from funding.models import HistoryCheckpoint, HistoryRun
+
+    run = HistoryRun.objects.get()
+    assert run.ok and run.checkpoint.number == 1 and HistoryCheckpoint.objects.count() == 1

@@ -17,6 +17,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 PRODUCTION = {
     "DEBUG": "0",
     "SECRET_KEY": secrets.token_urlsafe(50),
+    "YISHI_CHECKPOINT_KEY": secrets.token_urlsafe(32),
     "ALLOWED_HOSTS": "yishi.example.org",
 }
 
@@ -66,6 +67,8 @@ def test_check_deploy_is_not_clean_with_debug_on():
         ({"SECRET_KEY": ""}, (), "SECRET_KEY must be set"),
         ({}, ("SECRET_KEY",), "SECRET_KEY must be set"),
         ({"SECRET_KEY": "too-short"}, (), "at least 50 random characters"),
+        ({}, ("YISHI_CHECKPOINT_KEY",), "YISHI_CHECKPOINT_KEY must be set"),
+        ({"YISHI_CHECKPOINT_KEY": "short"}, (), "YISHI_CHECKPOINT_KEY must be at least 32"),
         ({"ALLOWED_HOSTS": ""}, (), "ALLOWED_HOSTS must be set"),
         ({"DEBUG": "maybe"}, (), "DEBUG must be a boolean"),
         ({"CONN_MAX_AGE": "-1"}, (), "CONN_MAX_AGE must be at least 0"),
@@ -150,7 +153,7 @@ def test_beat_schedule_names_only_registered_tasks():
     schedule = django.conf.settings.CELERY_BEAT_SCHEDULE
     assert {entry["task"] for entry in schedule.values()} <= set(app.tasks)
     assert {"close-due-ballots", "remind-ballot-electors", "notify-ended-notices", "remind-monthly-meetings",
-            "warn-fund-calendar", "send-digests"} == set(schedule)
+            "warn-fund-calendar", "send-digests", "history-checkpoint"} == set(schedule)
 
 
 def test_gunicorn_config_binds_and_logs_to_stdout():
@@ -248,6 +251,7 @@ def test_docker_compose_file_is_valid_where_a_compose_client_exists(tmp_path):
     for name in ("docker-compose.yml", ".env.example"):
         shutil.copy(BASE_DIR / name, tmp_path / name)
     env_file = (tmp_path / ".env.example").read_text()
+    env_file = env_file.replace("YISHI_CHECKPOINT_KEY=\n", f"YISHI_CHECKPOINT_KEY={'k' * 40}\n")
     (tmp_path / ".env").write_text(env_file.replace("POSTGRES_PASSWORD=\n", "POSTGRES_PASSWORD=check123\n"))
     result = subprocess.run([*command, "config", "--services"], cwd=tmp_path, capture_output=True, text=True,
                             timeout=60)

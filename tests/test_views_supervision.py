@@ -6,6 +6,8 @@ from django.urls import reverse
 
 from councils.enums import BoardTitle
 from councils.models import BoardSeat, SupervisoryBoard
+from funding import checkpoints
+from funding.models import HistoryRun
 from proposals import services as ps
 from proposals.enums import ProposalStatus as S
 from proposals.models import Hold, Opinion
@@ -253,15 +255,23 @@ def tamper(table, sql, params):
         cursor.execute(sql, params)
 
 
-def test_r14_history_check_all_intact(client, w):
+def test_r14_history_check_shows_the_last_run_all_intact(client, w):
     make_fund(w)
     funded(w)
+    run = checkpoints.history_daily()
     response = as_user(client, w.supervisor).get(reverse("funding:history_check"))
     body = response.content.decode()
-    assert response.status_code == 200 and "全部核验通过" in body and "资金流水" in body
+    assert response.status_code == 200 and run.ok
+    assert "全部核验通过" in body and f"核验了 {run.chains} 条记录链上的 {run.rows} 条记录" in body
+    assert "第 1 号校验点" in body and "hmac_sha256: " in body
 
 
-def test_r14_history_check_names_the_first_broken_link(client, w):
+def test_r14_history_check_before_any_run_offers_the_button(client, w):
+    body = as_user(client, w.supervisor).get(reverse("funding:history_check")).content.decode()
+    assert "还没有核验结果" in body and reverse("funding:history_run") in body
+
+
+def test_r14_history_check_names_the_table_row_and_difference(client, w, django_capture_on_commit_callbacks):
     fund = make_fund(w)
     p = funded(w)
     event = p.events.order_by("seq")[2]
@@ -269,23 +279,73 @@ def test_r14_history_check_names_the_first_broken_link(client, w):
            ["篡改", event.pk])
     tamper("funding_ledgerentry", "UPDATE funding_ledgerentry SET counterparty = %s WHERE fund_id = %s AND seq = 1",
            ["篡改", fund.pk])
-    body = as_user(client, w.supervisor).get(reverse("funding:history_check")).content.decode()
-    assert "发现断链" in body
-    assert f"{p.title} 第 {event.seq} 条" in body
-    assert f"{fund} 第 1 条" in body
+    client = as_user(client, w.supervisor)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("funding:history_run"))
+    assert response.status_code == 302 and response.url == reverse("funding:history_check")
+    body = client.get(reverse("funding:history_check")).content.decode()
+    assert "发现不一致 2 处" in body
+    assert f"proposals_proposalevent #{event.pk}" in body and f"seq {event.seq}" in body
+    assert f"funding_ledgerentry #{fund.entries.get(seq=1).pk}" in body
     detail = client.get(reverse("funding:supervision_detail", args=[p.pk])).content.decode()
-    assert "断链" in detail
+    assert "断链" in detail and "最近一次全面核验" in detail and "funding_ledgerentry" in detail
 
 
-def test_r14_history_check_only_covers_scope(client, w, other):
+def test_r14_history_check_only_lists_findings_in_scope(client, w, other):
     fund = make_fund(w)
     tamper("funding_ledgerentry", "UPDATE funding_ledgerentry SET memo = %s WHERE fund_id = %s", ["篡改", fund.pk])
+    run = checkpoints.history_daily()
+    assert run.finding_count == 1
     body = as_user(client, other.supervisor).get(reverse("funding:history_check")).content.decode()
-    assert "全部核验通过" in body
+    assert "funding_ledgerentry" not in body
+    body = as_user(client, w.supervisor).get(reverse("funding:history_check")).content.decode()
+    assert "funding_ledgerentry" in body
 
 
 def test_r14_history_check_forbidden_for_non_supervisors(client, w):
-    assert as_user(client, w.street_staff).get(reverse("funding:history_check")).status_code == 403
+    client = as_user(client, w.street_staff)
+    assert client.get(reverse("funding:history_check")).status_code == 403
+    assert client.post(reverse("funding:history_run")).status_code == 403
+    assert not HistoryRun.objects.exists()
+
+
+def test_r14_history_check_anonymous_goes_to_login(client):
+    assert_login_redirect(client.get(reverse("funding:history_check")))
+    assert_login_redirect(client.post(reverse("funding:history_run")))
+
+
+def test_r14_history_run_get_not_allowed(client, w):
+    assert as_user(client, w.supervisor).get(reverse("funding:history_run")).status_code == 405
+
+
+def test_r14_history_run_refused_while_one_is_pending(client, w):
+    HistoryRun.objects.create(requested_by=w.supervisor, pending=True)
+    client = as_user(client, w.supervisor)
+    response = client.post(reverse("funding:history_run"), follow=True)
+    body = response.content.decode()
+    assert "已经有一次核验在排队或进行中" in body and HistoryRun.objects.count() == 1
+
+
+def _tampered_run(w, n):
+    """``n`` findings in ``w``'s community from one run (n contributions with no event)."""
+    from funding.models import Contribution
+
+    p = bare(w, 1, S.FUNDED)
+    for k in range(n):
+        Contribution.objects.create(proposal=p, payer=f"户{k}", amount="10.00", receipt_no=f"X{k}",
+                                    paid_on="2026-01-01", recorded_by=w.staff)
+    return checkpoints.history_daily()
+
+
+def test_r14_history_check_queries_constant_in_data_size(client, w, django_assert_num_queries):
+    make_fund(w)
+    _tampered_run(w, 1)
+    as_user(client, w.supervisor)
+    n = count_queries(client, reverse("funding:history_check"))
+    _tampered_run(w, 120)  # more rows, more chains, a longer list of findings (paginated)
+    with django_assert_num_queries(n):
+        response = client.get(reverse("funding:history_check"))
+    assert response.status_code == 200 and "下一页" in response.content.decode()
 
 
 def test_r11_opinions_are_public_record_but_only_insiders_see_who_wrote_them(client, w):
@@ -299,3 +359,44 @@ def test_r11_opinions_are_public_record_but_only_insiders_see_who_wrote_them(cli
     assert "比价材料已核对" in body and name not in body
     body = as_user(client, w.supervisor).get(reverse("proposals:detail", args=[p.pk])).content.decode()
     assert "比价材料已核对" in body and name in body
+
+
+# --------------------------------------------------------------------------- published checkpoints
+
+
+def test_r14_checkpoints_are_public_as_a_page_and_json(client, w):
+    make_fund(w)
+    checkpoint, _created = checkpoints.checkpoint_write()
+    response = client.get(reverse("funding:checkpoints"))
+    body = response.content.decode()
+    assert response.status_code == 200 and "第 1 号" in body and checkpoint.signature in body
+    data = client.get(reverse("funding:checkpoints_json")).json()
+    assert data["count"] == 1 and data["next"] is None
+    (row,) = data["results"]
+    assert row["number"] == 1 and row["signed_text"] == checkpoint.signed_text
+    assert row["heads_sha256"] == checkpoint.heads_sha256 and "heads" not in row
+
+
+def test_r14_checkpoints_page_paginated_and_queries_constant(client, w, django_assert_num_queries):
+    from funding.models import HistoryCheckpoint
+
+    def add(number):
+        HistoryCheckpoint.objects.create(number=number, heads={}, heads_sha256="0" * 64, key_id="k" * 16,
+                                         text=f"Yishi history checkpoint\nnumber: {number}\n", signature="s" * 64)
+
+    add(1)
+    n = count_queries(client, reverse("funding:checkpoints"))
+    for number in range(2, 60):
+        add(number)
+    with django_assert_num_queries(n):
+        body = client.get(reverse("funding:checkpoints")).content.decode()
+    assert "number: 59" in body and "number: 1\n" not in body and "下一页" in body
+    data = client.get(reverse("funding:checkpoints_json"), {"page": 2}).json()
+    assert data["page"] == 2 and data["results"][-1]["number"] == 1
+
+
+def test_r14_supervision_page_shows_the_daily_digest(client, w):
+    make_fund(w)
+    checkpoint, _created = checkpoints.checkpoint_write()
+    body = as_user(client, w.supervisor).get(reverse("funding:supervision")).content.decode()
+    assert "今日校验点" in body and checkpoint.signed_text.splitlines()[-1] in body

@@ -65,6 +65,18 @@ elif not DEBUG and (len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecu
 # Old keys still verify sessions and signed values during a key rotation.
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 
+# Signs the daily checkpoints of the history chains (HMAC-SHA256, funding/checkpoints.py).
+# Its own key, not SECRET_KEY: rotating one must not touch the other. Old keys
+# still verify the checkpoints they signed during a rotation (docs/operations.md).
+YISHI_CHECKPOINT_KEY = os.environ.get("YISHI_CHECKPOINT_KEY", "")
+if not YISHI_CHECKPOINT_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("YISHI_CHECKPOINT_KEY must be set when DEBUG is off.")
+    YISHI_CHECKPOINT_KEY = "development-only-checkpoint-key-never-use-in-production-yishi"
+elif not DEBUG and (len(YISHI_CHECKPOINT_KEY) < 32 or YISHI_CHECKPOINT_KEY == SECRET_KEY):
+    raise ImproperlyConfigured("YISHI_CHECKPOINT_KEY must be at least 32 random characters, not SECRET_KEY.")
+YISHI_CHECKPOINT_OLD_KEYS = env_list("YISHI_CHECKPOINT_OLD_KEYS", [])
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
@@ -255,6 +267,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "warn-fund-calendar": {"task": "funding.tasks.warn_fund_calendar", "schedule": crontab(hour=9, minute=30)},
     "send-digests": {"task": "notifications.tasks.send_digests", "schedule": crontab(hour=18, minute=0)},
+    "history-checkpoint": {"task": "funding.tasks.history_checkpoint", "schedule": crontab(hour=3, minute=15)},
 }
 
 # Mail (Django 6.1 MAILERS): console unless EMAIL_HOST is set, SMTP then.

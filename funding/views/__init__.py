@@ -23,7 +23,10 @@ from .street import (  # noqa: F401
     review_queue,
 )
 from .supervision import (  # noqa: F401
+    checkpoint_list,
+    checkpoint_list_json,
     history_check,
+    history_run_request,
     hold_add,
     hold_lift,
     opinion_add,

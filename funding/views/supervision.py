@@ -6,12 +6,10 @@ and ledger entries; they record opinions and place or lift holds through
 ``proposals.services``. They never vote.
 """
 
-import inspect
-
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -20,14 +18,17 @@ from django.views.decorators.http import require_POST
 from proposals import services as proposal_services
 from proposals.enums import ProposalStatus
 from proposals.models import Ballot, BallotElector, Hold, Objection, Proposal, Vote
-from yishi.chain import CHAINS
+from proposals.history import event_payload
+from yishi.chain import verify_chain
 from yishi.views import attempt
 
+from .. import checkpoints
 from ..forms import HoldLiftForm, HoldPlaceForm, OpinionForm, SupervisionFilterForm
-from ..models import Fund, LedgerEntry
+from ..models import Fund, HistoryCheckpoint, HistoryFinding, HistoryRun, LedgerEntry
 from .common import refuse, supervised_communities, viewer
 
 PER_PAGE = 50
+FINDINGS_ON_DETAIL = 20
 
 
 # --------------------------------------------------------------------------- list
@@ -71,7 +72,7 @@ def supervision(request):
     form = SupervisionFilterForm(request.GET or None, communities=communities)
     rows = _supervision_rows(communities, form)
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
-    context = {"form": form, "page": page, "communities": communities}
+    context = {"form": form, "page": page, "communities": communities, "checkpoint": latest_checkpoint}
     template = "funding/supervision.html#results" if request.htmx else "funding/supervision.html"
     return render(request, template, context)
 
@@ -79,56 +80,73 @@ def supervision(request):
 # --------------------------------------------------------------------------- history-chain check
 
 
-def chain_report(*, proposals, funds) -> list[dict]:
-    """Run every registered chain verifier (yishi.chain.CHAINS) over the given scope.
-
-    A verifier is called with ``proposals=`` or ``funds=`` (whichever it takes),
-    so supervisors see only chains in their scope. Returns one row per
-    verifier: how many chains and links were checked, and the first broken link.
-    """
-    scopes = {"proposals": list(proposals), "funds": list(funds)}
-    report = []
-    for name, verifier in sorted(CHAINS.items()):
-        params = inspect.signature(verifier).parameters
-        kwarg = next((k for k in scopes if k in params), None)
-        row = {"name": name, "chains": 0, "links": 0, "broken": None, "supported": kwarg is not None}
-        if kwarg is None:
-            report.append(row)
-            continue
-        for chain_id, checked, bad, why in verifier(**{kwarg: scopes[kwarg]}):
-            row["chains"] += 1
-            row["links"] += checked
-            if bad is not None and row["broken"] is None:
-                row["broken"] = {
-                    "chain_id": chain_id, "kind": kwarg, "seq": getattr(bad, "seq", None), "why": why,
-                    "pk": bad.pk,
-                }
-        report.append(row)
-    return report
-
-
-def _label_broken(report, proposals, funds):
-    titles = {p.pk: p.title for p in proposals}
-    fund_names = {f.pk: str(f) for f in funds}
-    for row in report:
-        broken = row["broken"]
-        if broken:
-            names = titles if broken["kind"] == "proposals" else fund_names
-            broken["label"] = names.get(broken["chain_id"], broken["chain_id"])
-    return report
+def latest_checkpoint():
+    """The last signed checkpoint, without its (large) heads."""
+    return HistoryCheckpoint.objects.defer("heads").order_by("-number").first()
 
 
 @login_required
 def history_check(request):
-    """Recompute the hash chains of every proposal and fund in scope (R14)."""
+    """The last full verification of the history (R14), its findings in scope, and a button to run it again.
+
+    A full run re-hashes every event and ledger entry (seconds at city size), so
+    it runs in the background (daily, or queued here); this page only reads its
+    result: a constant number of queries, the findings paginated.
+    """
     communities = supervised_communities(request)
-    proposals = list(Proposal.objects.filter(group__community__in=communities).only("pk", "title"))
-    funds = list(Fund.objects.filter(community__in=communities).select_related("community"))
-    report = _label_broken(chain_report(proposals=proposals, funds=funds), proposals, funds)
+    run = (
+        HistoryRun.objects.filter(finished_at__isnull=False, ok__isnull=False).select_related("requested_by")
+        .order_by("-finished_at", "-pk").first()
+    )
+    findings = HistoryFinding.objects.none()
+    if run is not None:
+        findings = HistoryFinding.objects.filter(run=run).filter(
+            Q(community_id__in=[c.pk for c in communities]) | Q(community_id__isnull=True)
+        ).order_by("pk")
+    page = Paginator(findings, PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "funding/history_check.html", {
-        "report": report, "all_ok": all(r["broken"] is None for r in report if r["supported"]),
-        "proposal_count": len(proposals), "fund_count": len(funds),
+        "run": run, "page": page, "checkpoint": latest_checkpoint(),
+        "pending": HistoryRun.objects.filter(pending=True).select_related("requested_by").first(),
     })
+
+
+@login_required
+@require_POST
+def history_run_request(request):
+    """Queue a full verification of the history (at most one waits or runs at a time)."""
+    supervised_communities(request)
+    attempt(request, lambda: checkpoints.history_run_queue(actor=request.user),
+            success=_("已开始核验全部历史记录，完成后刷新本页查看结果。"))
+    return redirect("funding:history_check")
+
+
+# --------------------------------------------------------------------------- published checkpoints
+
+
+def checkpoint_list(request):
+    """Public: every signed checkpoint, newest first, for anyone to keep a copy (R14)."""
+    rows = HistoryCheckpoint.objects.defer("heads").order_by("-number")
+    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "funding/checkpoints.html", {"page": page})
+
+
+def checkpoint_list_json(request):
+    """The same as JSON: ``{"count", "page", "pages", "next", "results": [...]}``."""
+    rows = HistoryCheckpoint.objects.defer("heads").order_by("-number")
+    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    return JsonResponse({
+        "count": page.paginator.count,
+        "page": page.number,
+        "pages": page.paginator.num_pages,
+        "next": (request.build_absolute_uri(f"?page={page.next_page_number()}") if page.has_next() else None),
+        "results": [
+            {
+                "number": c.number, "created_at": c.created_at.isoformat(), "heads_sha256": c.heads_sha256,
+                "key_id": c.key_id, "restarted": c.restarted, "signed_text": c.signed_text,
+            }
+            for c in page.object_list
+        ],
+    }, json_dumps_params={"ensure_ascii": False})
 
 
 # --------------------------------------------------------------------------- one proposal
@@ -175,8 +193,21 @@ def _detail_context(request, proposal, *, opinion_form=None, hold_form=None, lif
     )
     funds = {e.fund_id: e.fund for e in entries}
     events = list(proposal.events.select_related("actor", "on_behalf_of").order_by("seq"))
-    report = chain_report(proposals=[proposal], funds=list(funds.values()))
-    _label_broken(report, [proposal], list(funds.values()))
+    # The proposal's own chain is re-hashed here (its events are on the page anyway); the funds'
+    # ledgers, thousands of entries, only through the last background run's findings.
+    checked, bad, why = verify_chain(events, event_payload, noun="event")
+    report = [{
+        "name": "proposal_events", "chains": 1, "links": checked, "supported": True,
+        "broken": {"seq": bad.seq, "why": why, "pk": bad.pk, "label": proposal.title} if bad is not None else None,
+    }]
+    run = HistoryRun.objects.filter(finished_at__isnull=False, ok__isnull=False).order_by("-finished_at", "-pk").first()
+    run_findings = []
+    if run is not None:
+        run_findings = list(
+            HistoryFinding.objects.filter(run=run)
+            .filter(Q(proposal_id=proposal.pk) | Q(fund_id__in=list(funds)))
+            .order_by("pk")[:FINDINGS_ON_DETAIL]
+        )
     return {
         "proposal": proposal,
         "community": proposal.group.community,
@@ -191,6 +222,8 @@ def _detail_context(request, proposal, *, opinion_form=None, hold_form=None, lif
         "acceptances": list(proposal.acceptances.select_related("recorded_by", "supervisor")),
         "events": events,
         "report": report,
+        "run": run,
+        "run_findings": run_findings,
         "opinion_form": opinion_form or OpinionForm(),
         "hold_form": hold_form or HoldPlaceForm(),
         "terminal": proposal.status in (ProposalStatus.SETTLED, ProposalStatus.WITHDRAWN, ProposalStatus.REJECTED),

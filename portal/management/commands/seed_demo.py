@@ -38,8 +38,11 @@ class Command(BaseCommand):
                 "seed_demo needs the time-machine package, a dev dependency: install with `uv sync` "
                 "(not --no-dev), or add it to the main dependencies."
             ) from exc
+        from funding.demo_history import seed_history
+
         started = time.monotonic()
         report = seed_demo()
+        seed_history()  # the history page's first verified run and signed checkpoint
         seconds = time.monotonic() - started
         if options["verbosity"] < 1:
             return
