@@ -2,7 +2,9 @@
 # Restore a backup into an EMPTY database and prove it: the checksum matches, pg_restore
 # stops at the first error, then `manage.py verify_history` checks every hash chain and
 # cross-check on the restored copy (a restore that lost rows is named there).
-#   bash scripts/restore.sh FILE postgres://.../yishi_restored
+#   bash scripts/restore.sh FILE postgres://.../yishi_restored [KEPT]
+# KEPT: a file of signed checkpoint texts kept outside (as published on /history/checkpoints/);
+# a restore older than a kept checkpoint, or missing rows it covered, is named.
 # The target must exist and hold no tables (createdb first); the running site is not touched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,4 +25,5 @@ if [ "$tables" != "0" ]; then
 fi
 pg_restore --no-owner --no-privileges --exit-on-error --dbname="$target" "$file"
 PYTHON=${PYTHON:-$(command -v uv >/dev/null 2>&1 && echo "uv run python" || echo python)}
-DATABASE_URL="$target" $PYTHON manage.py verify_history
+kept=${3:-}
+DATABASE_URL="$target" $PYTHON manage.py verify_history ${kept:+--kept "$kept"}

@@ -23,6 +23,7 @@ from django.db import connection
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SECRET_KEY = "multi-process-test-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+CHECKPOINT_KEY = "multi-process-checkpoint-key-0123456789-abcdefghij"
 
 
 def free_port() -> int:
@@ -44,7 +45,7 @@ def production_env(redis_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))}
     env.pop("TEST_DATABASE_NAME", None)
     env.update(
-        DEBUG="0", SECRET_KEY=SECRET_KEY, ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="0",
+        DEBUG="0", SECRET_KEY=SECRET_KEY, YISHI_CHECKPOINT_KEY=CHECKPOINT_KEY, ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="0",
         DATABASE_URL=database_url(), REDIS_URL=redis_url, CELERY_BROKER_URL=redis_url,
         YISHI_TRUSTED_PROXY_COUNT="1", FORWARDED_ALLOW_IPS="127.0.0.1", LOG_LEVEL="WARNING",
         DJANGO_SETTINGS_MODULE="yishi.settings", PYTHONUNBUFFERED="1",

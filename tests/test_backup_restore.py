@@ -65,11 +65,11 @@ def backup(postgres, tmp_path):
     file = tmp_path / "yishi.dump"
     result = script("backup.sh", str(file), env={"DATABASE_URL": url_for(connection.settings_dict["NAME"])})
     assert result.returncode == 0, result.stderr
-    return file, proposal, fund
+    return file, proposal, fund, world
 
 
 def test_a_backup_restores_into_a_fresh_database_and_its_history_verifies(backup, scratch_databases):
-    file, proposal, fund = backup
+    file, proposal, fund, _world = backup
     assert file.exists() and (file.parent / "yishi.dump.sha256").exists()
     target = scratch_databases()
     result = script("restore.sh", str(file), target)
@@ -83,7 +83,7 @@ def test_a_backup_restores_into_a_fresh_database_and_its_history_verifies(backup
 
 
 def test_a_damaged_backup_file_is_refused_before_anything_is_restored(backup, scratch_databases):
-    file, _proposal, _fund = backup
+    file, _proposal, _fund, _world = backup
     with open(file, "r+b") as handle:
         handle.seek(200)
         handle.write(b"\x00" * 16)
@@ -99,7 +99,7 @@ def test_a_damaged_backup_file_is_refused_before_anything_is_restored(backup, sc
 
 
 def test_restore_refuses_a_database_that_is_not_empty(backup, scratch_databases):
-    file, _proposal, _fund = backup
+    file, _proposal, _fund, _world = backup
     target = scratch_databases()
     with psycopg.connect(target, autocommit=True) as conn:
         conn.execute("create table keep_me (id int)")
@@ -112,3 +112,49 @@ def test_backup_refuses_a_database_that_is_not_postgresql(tmp_path):
     result = script("backup.sh", str(tmp_path / "x.dump"), env={"DATABASE_URL": "sqlite:///tmp/x.sqlite3"})
     assert result.returncode == 2
     assert not (tmp_path / "x.dump").exists()
+
+
+def published_checkpoint(path: Path) -> Path:
+    """Sign a checkpoint of the history as it is now and keep its text, as a supervisor would."""
+    from funding.checkpoints import checkpoint_write
+    from funding.models import HistoryCheckpoint
+
+    checkpoint_write()
+    path.write_text(HistoryCheckpoint.objects.order_by("-number").first().signed_text, encoding="utf-8")
+    return path
+
+
+def test_a_restore_older_than_a_kept_checkpoint_is_named(backup, scratch_databases, tmp_path):
+    """The backup was taken, more happened and was checkpointed; the restore lacks it."""
+    from tests.funding_support import record_bids
+
+    file, proposal, _fund, world = backup
+    record_bids(world, proposal)
+    kept = published_checkpoint(tmp_path / "kept.txt")
+    target = scratch_databases()
+    result = script("restore.sh", str(file), target, str(kept))
+    assert result.returncode != 0
+    assert "missing from the database" in result.stdout + result.stderr
+
+
+def test_a_restore_that_lost_the_last_ledger_row_is_named(postgres, scratch_databases, tmp_path):
+    world = old_world()
+    drive_to_released(world)
+    kept = published_checkpoint(tmp_path / "kept.txt")
+    file = tmp_path / "after.dump"
+    assert script("backup.sh", str(file), env={"DATABASE_URL": url_for(connection.settings_dict["NAME"])}).returncode == 0
+    target = scratch_databases()
+    # The restore goes through, then loses the ledger's last row (triggers off, as a careless
+    # partial restore or an owner's hand would).
+    assert script("restore.sh", str(file), target, str(kept)).returncode == 0
+    with psycopg.connect(target, autocommit=True) as conn:
+        conn.execute("ALTER TABLE funding_ledgerentry DISABLE TRIGGER ALL")
+        conn.execute("DELETE FROM funding_ledgerentry WHERE id = (SELECT max(id) FROM funding_ledgerentry)")
+    verify = subprocess.run(
+        ["uv", "run", "python", "manage.py", "verify_history", "--kept", str(kept)], cwd=BASE_DIR,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))},
+             "DATABASE_URL": target},
+        capture_output=True, text=True, timeout=300,
+    )
+    assert verify.returncode != 0
+    assert "funding_ledgerentry" in verify.stdout + verify.stderr
