@@ -19,3 +19,19 @@ def in_scope(user, election) -> bool:
         return True
     residency = cp.current_residency(user)
     return residency is not None and residency.group.community_id == election.community_id
+
+
+def touches_community(user, community) -> bool:
+    """Any membership in the community (or over it): tells a 403 from a 404."""
+    if not (user and user.is_authenticated):
+        return False
+    if can_see_roll_in(user, community):
+        return True
+    if cp.holds_post_or_seat_in(user, community):
+        return True
+    residency = cp.current_residency(user)
+    return residency is not None and residency.group.community_id == community.pk
+
+
+def can_see_roll_in(user, community) -> bool:
+    return cp.is_community_staff(user, community) or cp.is_supervisor_of(user, community)
