@@ -339,11 +339,15 @@ def _seat_winners(election: Election, now: datetime) -> None:
     )
     if election.council_id:
         council = election.council
+        # A re-elected member keeps the role they held (the convener stays convener until the
+        # new council chooses again); everyone else starts as a member.
+        roles = {}
         for old in Seat.objects.current(now).filter(council=council):
+            roles[old.user_id] = old.role
             seat_end(seat=old, actor=actor, at=now)
         for c in winners:
-            seat_assign(council=council, user=c.user, actor=actor, role=SeatRole.MEMBER, starts_at=now,
-                        ends_at=ends_at)
+            seat_assign(council=council, user=c.user, actor=actor, role=roles.get(c.user_id, SeatRole.MEMBER),
+                        starts_at=now, ends_at=ends_at)
     else:
         board = election.board
         BoardSeat.objects.current(now).filter(board=board, starts_at__lt=now).update(ends_at=now)

@@ -379,6 +379,17 @@ def test_r20_winners_seated_with_term_and_old_seats_ended(ten):
     assert ended.count() == 5
 
 
+def test_r20_reelected_convener_keeps_role(ten):
+    election, people = open_election(ten, seats=3, candidates=4)
+    assert people[0] == ten.group_members[0]  # the factory's convener
+    cast_all(election, [(v, people[:3]) for v in roll_users(ten)[:6]])
+    close(election)
+    election.refresh_from_db()
+    roles = dict(Seat.objects.current(election.finished_at).filter(council=ten.group_council)
+                 .values_list("user_id", "role"))
+    assert roles == {people[0].pk: "chair", people[1].pk: "member", people[2].pk: "member"}
+
+
 def test_r20_close_is_idempotent_and_refused_before_due(ten):
     election, people = open_election(ten)
     with voting(election):
