@@ -45,6 +45,17 @@ class NominateForm(forms.Form):
     candidate = AccountField(label=_("候选人账号（登录名或手机号）"))
 
 
+class SelfNominationForm(forms.Form):
+    """自荐: a resident stands with at least 3 other residents of the group supporting them."""
+
+    supporter1 = AccountField(label=_("联名居民 1（登录名或手机号）"))
+    supporter2 = AccountField(label=_("联名居民 2（登录名或手机号）"))
+    supporter3 = AccountField(label=_("联名居民 3（登录名或手机号）"))
+
+    def supporters(self) -> list:
+        return [self.cleaned_data[f"supporter{n}"] for n in (1, 2, 3)]
+
+
 class StatementForm(forms.Form):
     statement = forms.CharField(label=_("个人陈述"), max_length=1000, required=False, widget=forms.Textarea(
         attrs={"rows": 5}), help_text=_("提名截止后向全体选民公布，投票开始后不能再改。"))

@@ -11,6 +11,7 @@ urlpatterns = [
     path("elections/<int:pk>/ballot/", views.ballot, name="ballot"),
     path("elections/<int:pk>/ballot/cast/", views.ballot_cast, name="ballot_cast"),
     path("elections/<int:pk>/roll/", views.roll, name="roll"),
+    path("elections/<int:pk>/stand/", views.stand, name="stand"),
     path("elections/candidates/<int:pk>/statement/", views.statement, name="statement"),
     path("staff/elections/", views.workbench, name="workbench"),
     path("staff/elections/open/", views.election_open, name="open"),

@@ -27,7 +27,15 @@ from yishi.views import attempt
 from . import policies, selectors, services
 from .qr import qr_svg
 from .enums import CandidateResult, ElectionStatus, Phase
-from .forms import BallotForm, ElectionOpenForm, NominateForm, PaperBallotForm, RunoffForm, StatementForm
+from .forms import (
+    BallotForm,
+    ElectionOpenForm,
+    NominateForm,
+    PaperBallotForm,
+    RunoffForm,
+    SelfNominationForm,
+    StatementForm,
+)
 from .models import Candidate, Election, ElectionVoter
 
 PAGE_SIZE = 20
@@ -103,12 +111,32 @@ def _detail_context(request, election) -> dict:
         "statement_form": StatementForm(initial={"statement": my_candidacy.statement}) if my_candidacy else None,
         "statement_open": election.status == ElectionStatus.SCHEDULED and now < election.opens_at,
         "elected": [c for c in election.candidates.all() if c.result == CandidateResult.ELECTED],
+        "may_stand": phase == Phase.NOMINATION and my_candidacy is None and user.is_authenticated
+        and services.residents_in_scope(election, now).filter(user=user).exists(),
+        "stand_form": SelfNominationForm(),
     }
 
 
 def election_detail(request, pk: int):
     election = _election_or_404(pk)
     return render(request, "elections/detail.html", _detail_context(request, election))
+
+
+@login_required
+@require_POST
+def stand(request, pk: int):
+    """自荐: the signed-in resident stands, naming 3 residents who support them."""
+    election = _election_or_404(pk)
+    if not policies.in_scope(request.user, election):
+        raise Http404
+    form = SelfNominationForm(request.POST)
+    if form.is_valid() and attempt(request, lambda: services.candidate_nominate(
+            election=election, candidate=request.user, actor=request.user, supporters=form.supporters()),
+            success=_("您已登记为候选人。请在提名截止前写好个人陈述。"), form=form):
+        return redirect("elections:detail", pk=election.pk)
+    context = _detail_context(request, election)
+    context["stand_form"] = form
+    return render(request, "elections/detail.html", context, status=400)
 
 
 def election_turnout(request, pk: int):

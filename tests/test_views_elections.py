@@ -254,3 +254,25 @@ def test_workbench_mutations_forbidden_to_supervisor(ten, client):
     assert sup.post(url("nominate", election.pk), {"candidate": ten.residents[0].username}).status_code == 403
     assert sup.post(url("close", election.pk)).status_code == 403
     assert election.candidates.count() == 4
+
+
+def test_r20_resident_stands_with_three_supporters_on_page(ten, client):
+    election, _ = open_election(ten, candidates=0)
+    me, a, b, c = ten.residents[:4]
+    page = as_user(client, me)
+    assert "自荐参选" in page.get(url("detail", election.pk)).content.decode()
+    short = page.post(url("stand", election.pk), {"supporter1": a.username, "supporter2": b.username,
+                                                  "supporter3": me.username})
+    assert short.status_code == 400 and "自荐需要至少 3 位其他居民联名支持" in short.content.decode()
+    assert not election.candidates.exists()
+    done = page.post(url("stand", election.pk), {"supporter1": a.username, "supporter2": b.username,
+                                                 "supporter3": c.username})
+    assert done.status_code == 302
+    assert election.candidates.get().supporters.count() == 3
+
+
+def test_stand_matrix(ten, other, client):
+    election, _ = open_election(ten, candidates=0)
+    assert client.post(url("stand", election.pk), {}).status_code == 302  # log in first
+    assert as_user(client, other.residents[0]).post(url("stand", election.pk), {}).status_code == 404
+    assert as_user(client, ten.residents[0]).get(url("stand", election.pk)).status_code == 405
