@@ -46,6 +46,7 @@ from councils.models import (
     SupervisoryBoard,
     User,
 )
+from elections.demo import seed_elections
 from funding import services as fs
 from funding.enums import FundKind, Satisfaction
 from funding.models import Fund, Settlement
@@ -396,6 +397,7 @@ class DemoBuilder:
             self._case_draft()
             self._case_yudong()
             self._case_jinheyuan()
+            seed_elections(self)
         self._date_notifications()
         return self.report
 
@@ -593,7 +595,8 @@ class DemoBuilder:
         raise KeyError(group_slug)
 
     def _seat(self, council: Council, user: User, actor: User, role: str) -> None:
-        if Seat.objects.filter(council=council, user=user, ends_at__isnull=True).exists():
+        # A seat in force (open, or an elected member's fixed term) counts as there.
+        if Seat.objects.filter(council=council, user=user).exclude(ends_at__lte=timezone.now()).exists():
             return
         cs.seat_assign(council=council, user=user, actor=actor, role=role)
 

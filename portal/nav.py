@@ -23,6 +23,7 @@ NAV = [
     (_("提出议案"), "proposals:create", lambda r, auth: r.resident),
     (_("小组审议"), "proposals:review_queue", lambda r, auth: r.group_council),
     (_("我的表决"), "proposals:my_ballots", lambda r, auth: r.group_council or r.community_council),
+    (_("推选"), "elections:list", lambda r, auth: r.resident or r.supervisor or r.community_staff),
     (_("社区工作"), "councils:staff_home", lambda r, auth: r.community_staff or r.superuser),
     (_("预算审核"), "funding:review_queue", lambda r, auth: r.street_staff or r.superuser),
     (_("资金"), "funding:funds", lambda r, auth: r.street_staff or r.supervisor or r.superuser),

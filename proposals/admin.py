@@ -24,6 +24,7 @@ from .models import (
     ProposalEvent,
     Rating,
     Resolution,
+    RoadshowQuestion,
     Vote,
 )
 
@@ -163,6 +164,12 @@ class AgendaItemAdmin(ReadOnlyAdmin):
     list_filter = ["meeting__council"]
     search_fields = ["proposal__title", "meeting__council__name"]
     list_select_related = ["meeting__council", "proposal", "added_by"]
+
+
+@admin.register(RoadshowQuestion)
+class RoadshowQuestionAdmin(ReadOnlyAdmin):
+    list_display = ["item", "asked_by", "recorded_at"]
+    list_select_related = ["item__proposal", "item__meeting__council", "asked_by"]
 
 
 @admin.register(Opinion)

@@ -211,6 +211,31 @@ class AgendaAddForm(forms.Form):
         self.fields["proposal"].label_from_instance = lambda p: p.title
 
 
+class RoadshowForm(forms.Form):
+    """路演 recorded at a community-council meeting (proposals.services.roadshow_record)."""
+
+    presenter = forms.CharField(label=_("介绍人账号（登录名或手机号）"), max_length=150)
+    presentation = forms.CharField(label=_("项目介绍"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
+    self_raised_source = forms.CharField(label=_("自筹资金来源"), max_length=2000,
+                                         widget=forms.Textarea(attrs={"rows": 3}))
+
+    def clean_presenter(self):
+        from councils.forms import AccountField
+
+        return AccountField().clean(self.cleaned_data["presenter"])
+
+
+class RoadshowQuestionForm(forms.Form):
+    asked_by = forms.ModelChoiceField(label=_("提问的议事会成员"), queryset=None)
+    question = forms.CharField(label=_("提问"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    answer = forms.CharField(label=_("回答"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, members=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["asked_by"].queryset = members
+        self.fields["asked_by"].label_from_instance = lambda u: u.display_name
+
+
 # --------------------------------------------------------------------------- public list
 
 

@@ -371,6 +371,17 @@ class AgendaItem(models.Model):
     )
     position = models.PositiveSmallIntegerField(_("序号"))
     added_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("添加人"))
+    # 路演: the group's presentation of a submitted proposal to the community council,
+    # recorded at the meeting (proposals.services.roadshow_record).
+    presenter = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("介绍人")
+    )
+    presentation = models.TextField(_("项目介绍"), max_length=4000, blank=True)
+    self_raised_source = models.TextField(_("自筹资金来源"), max_length=2000, blank=True)
+    presented_at = models.DateTimeField(_("路演记录时间"), null=True, blank=True)
+    presentation_recorded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("路演记录人")
+    )
 
     class Meta:
         verbose_name = _("议程")
@@ -379,6 +390,22 @@ class AgendaItem(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["meeting", "proposal"], name="agenda_once_per_meeting"),
         ]
+
+
+class RoadshowQuestion(models.Model):
+    """A council member's question at a roadshow, and the group's answer, recorded at the meeting."""
+
+    item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="questions", verbose_name=_("议程"))
+    asked_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("提问人"))
+    question = models.TextField(_("提问"), max_length=2000)
+    answer = models.TextField(_("回答"), max_length=2000)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("记录人"))
+    recorded_at = models.DateTimeField(_("记录时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("路演问答")
+        verbose_name_plural = _("路演问答")
+        ordering = ["item", "recorded_at", "pk"]
 
 
 class Opinion(models.Model):

@@ -26,6 +26,7 @@ from .models import (
     Proposal,
     ProposalEvent,
     Resolution,
+    RoadshowQuestion,
     Vote,
 )
 
@@ -200,3 +201,40 @@ def review_queue_for(user, *, at=None, statuses=(S.GROUP_REVIEW,)):
         .annotate(open_group_ballot=Subquery(open_ballot), unanswered_objections=Subquery(unanswered))
         .order_by("updated_at")
     )
+
+
+def roadshow_for(proposal: Proposal) -> dict | None:
+    """路演 for the community ballot page: the latest recorded presentation of ``proposal`` at a
+    community-council meeting with its questions, and the owners' views counted from the record
+    (residents following it, the group council's adopting vote, objections and their answers).
+    Four queries whatever the number of questions or objections."""
+    item = (
+        AgendaItem.objects.filter(
+            proposal=proposal, meeting__council__kind=CouncilKind.COMMUNITY, presented_at__isnull=False
+        )
+        .select_related("presenter", "meeting")
+        .prefetch_related(Prefetch("questions", queryset=RoadshowQuestion.objects.select_related("asked_by")))
+        .order_by("-meeting__held_at", "-pk")
+        .first()
+    )
+    if item is None:
+        return None
+    group_ballot = (
+        Ballot.objects.filter(proposal=proposal, kind=BallotKind.GROUP, outcome="passed")
+        .order_by("-closed_at").values("approve_count", "oppose_count", "abstain_count").first()
+    )
+    objections = Objection.objects.filter(notice__proposal=proposal).aggregate(
+        n_filed=Count("pk"),
+        n_answered=Count("pk", filter=Q(answered_at__isnull=False)),
+        n_upheld=Count("pk", filter=Q(upheld=True)),
+        n_dismissed=Count("pk", filter=Q(upheld=False)),
+    )
+    objections = {k.removeprefix("n_"): v for k, v in objections.items()}
+    return {
+        "item": item,
+        "questions": list(item.questions.all()),
+        "followers": proposal.followers.count(),
+        "group_ballot": group_ballot,
+        "objections": objections,
+    }
+

@@ -50,6 +50,7 @@ from .models import (
     Proposal,
     Rating,
     Resolution,
+    RoadshowQuestion,
     Vote,
 )
 from .thresholds import COMMUNITY_TWO_THIRDS, GROUP_MAJORITY, Threshold
@@ -920,3 +921,65 @@ __all__ = [
     "agenda_add", "opinion_record", "hold_place", "hold_lift", "rating_record", "proposal_transition",
     "ballot_tally", "submission_blockers", "current_notice", "open_holds", "ballots_due",
 ]
+
+
+# --------------------------------------------------------------------------- roadshow (路演)
+
+ROADSHOW_STATUSES = (S.SUBMITTED, S.COMMUNITY_VOTE)
+
+
+def _roadshow_item(item: AgendaItem, actor: User) -> AgendaItem:
+    """Lock and check an agenda item for a roadshow: a community-council meeting, a submitted
+    proposal (or one in its community vote), recorded by a council member or community staff."""
+    council = item.meeting.council
+    if council.group_id is not None:
+        raise DomainError(_("路演是在社区议事会上介绍项目，小组议事会的议程不需要路演。"))
+    if not (policies.is_seated(actor, council) or policies.is_community_staff(actor, council.community)):
+        raise PermissionDenied(_("只有社区议事会成员或社区工作人员可以记录路演。"))
+    proposal = lock_proposal(item.proposal)
+    if proposal.status not in ROADSHOW_STATUSES:
+        raise InvalidTransition(_("只有已提交社区、尚未表决结束的议案才做路演。"))
+    return AgendaItem.objects.select_for_update().get(pk=item.pk)
+
+
+def roadshow_record(
+    *, item: AgendaItem, actor: User, presenter: User, presentation: str, self_raised_source: str
+) -> AgendaItem:
+    """路演: record the group's presentation of its proposal at a community-council meeting —
+    who presented (a verified resident of the group), the project and where the self-raised
+    money comes from. Owners' views are counted from the record (selectors.roadshow_for)."""
+    presentation = _require_text(presentation, _("项目介绍"), 4000)
+    self_raised_source = _require_text(self_raised_source, _("自筹资金来源"), 2000)
+    with transaction.atomic():
+        item = _roadshow_item(item, actor)
+        group = item.proposal.group
+        if not (policies.is_resident_of(presenter, group) or policies.is_group_council_member(presenter, group)):
+            raise DomainError(
+                _("介绍人应是%(group)s的居民或小组议事会成员。") % {"group": group.name}
+            )
+        item.presenter = presenter
+        item.presentation = presentation
+        item.self_raised_source = self_raised_source
+        item.presented_at = timezone.now()
+        item.presentation_recorded_by = actor
+        item.save(update_fields=["presenter", "presentation", "self_raised_source", "presented_at",
+                                 "presentation_recorded_by"])
+    return item
+
+
+def roadshow_question_record(
+    *, item: AgendaItem, actor: User, asked_by: User, question: str, answer: str
+) -> RoadshowQuestion:
+    """A community-council member's question at the roadshow and the group's answer."""
+    question = _require_text(question, _("提问"), 2000)
+    answer = _require_text(answer, _("回答"), 2000)
+    with transaction.atomic():
+        item = _roadshow_item(item, actor)
+        if not item.presented_at:
+            raise DomainError(_("请先记录小组的项目介绍，再记录提问。"))
+        if not policies.is_seated(asked_by, item.meeting.council, item.meeting.held_at):
+            raise DomainError(_("提问人应是开会时在任的社区议事会成员。"))
+        return RoadshowQuestion.objects.create(
+            item=item, asked_by=asked_by, question=question, answer=answer, recorded_by=actor
+        )
+

@@ -37,4 +37,6 @@ urlpatterns = [
     path("council/meetings/new/", views.meeting_new, name="meeting_new"),
     path("council/meetings/<int:pk>/", views.meeting_detail, name="meeting_detail"),
     path("council/meetings/<int:pk>/agenda/", views.agenda_add, name="agenda_add"),
+    path("council/agenda/<int:pk>/roadshow/", views.roadshow_record, name="roadshow_record"),
+    path("council/agenda/<int:pk>/roadshow/questions/", views.roadshow_question, name="roadshow_question"),
 ]

@@ -96,3 +96,19 @@ def test_r2_admin_refuses_a_council_member_on_the_board(admin_client, world):
     assert response.status_code == 200
     assert "不能同时担任监督人员" in response.content.decode()
     assert not BoardSeat.objects.filter(user=member).exists()
+
+
+def test_r20_admin_lists_elections_but_never_the_roll_or_ballot_papers(admin_client, world):
+    from elections.models import BallotPaper, Election, ElectionVoter
+    from tests.election_support import cast_all, close, open_election, roll_users
+
+    election, people = open_election(world, seats=3, candidates=4)
+    cast_all(election, [(v, people[:3]) for v in roll_users(world)[:6]])
+    close(election)
+    assert not admin.site.is_registered(BallotPaper)
+    assert not admin.site.is_registered(ElectionVoter)
+    for name in ("election", "candidate", "electionround", "electionevent"):
+        assert admin_client.get(reverse(f"admin:elections_{name}_changelist")).status_code == 200
+    url = reverse("admin:elections_election_change", args=[Election.objects.get().pk])
+    assert admin_client.get(url).status_code == 200
+

@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "proposals",
     "funding",
     "notifications",
+    "elections",
     "portal",
 ]
 
@@ -259,6 +260,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # so a missed or doubled run only delays or repeats nothing.
 CELERY_BEAT_SCHEDULE = {
     "close-due-ballots": {"task": "proposals.tasks.close_due_ballots", "schedule": 60.0},
+    "tend-elections": {"task": "elections.tasks.tend_elections", "schedule": 60.0},
     "remind-ballot-electors": {"task": "notifications.tasks.remind_ballot_electors", "schedule": 900.0},
     "notify-ended-notices": {"task": "notifications.tasks.notify_ended_notices", "schedule": 900.0},
     "remind-monthly-meetings": {

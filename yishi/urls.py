@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("proposals.urls")),
     path("", include("funding.urls")),
     path("", include("notifications.urls")),
+    path("", include("elections.urls")),
 ]

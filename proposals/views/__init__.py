@@ -22,12 +22,12 @@ from .actions import (
 from .ballots import ballot, ballot_close, ballot_tally, my_ballots, vote, vote_confirm
 from .drafting import create, edit
 from .group import my_group, review_queue
-from .meetings import agenda_add, meeting_detail, meeting_new, meetings
+from .meetings import agenda_add, meeting_detail, meeting_new, meetings, roadshow_question, roadshow_record
 from .public import detail, poster, public_list
 
 __all__ = [
     "agenda_add", "ballot", "ballot_close", "ballot_tally", "community_ballot_open", "create", "detail", "edit",
-    "follow", "group_ballot_open", "meeting_detail", "meeting_new", "meetings", "my_ballots", "my_group",
+    "follow", "group_ballot_open", "meeting_detail", "meeting_new", "meetings", "my_ballots", "my_group", "roadshow_question", "roadshow_record",
     "notice_publish", "objection_answer", "objection_file", "poster", "public_list", "rate", "return_draft",
     "review_queue", "submit", "submit_to_community", "vote", "vote_confirm", "withdraw",
 ]

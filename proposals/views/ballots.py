@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from councils.models import User
-from proposals import services
-from proposals.enums import VoteChoice
+from proposals import selectors, services
+from proposals.enums import BallotKind, VoteChoice
 from proposals.forms import VoteForm
 from proposals.models import Ballot, BallotElector, Notice, Objection, Vote
 from yishi.errors import DomainError
@@ -141,6 +141,7 @@ def _page_context(request, ballot, elector) -> dict:
             and (viewer.is_staff_of(community.pk)
                  or (ballot.kind == "group" and viewer.is_group_council_member(proposal.group_id)))
         ),
+        "roadshow": selectors.roadshow_for(proposal) if ballot.kind == BallotKind.COMMUNITY else None,
         **tally_context(ballot),
         **_vote_context(request, ballot, elector),
     }

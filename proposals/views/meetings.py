@@ -17,8 +17,8 @@ from councils.policies import seated_members
 from councils.services import meeting_record
 from proposals import services
 from proposals.enums import ProposalStatus as S
-from proposals.forms import AgendaAddForm, MeetingForm
-from proposals.models import Proposal
+from proposals.forms import AgendaAddForm, MeetingForm, RoadshowForm, RoadshowQuestionForm
+from proposals.models import AgendaItem, Proposal
 from yishi.errors import DomainError
 
 from .access import viewer_for
@@ -132,7 +132,7 @@ def meeting_new(request):
 def _meeting_for(request, pk):
     meeting = get_object_or_404(
         Meeting.objects.select_related("council__community__subdistrict", "council__group", "recorded_by")
-        .prefetch_related("attendance__user", "agenda__proposal"),
+        .prefetch_related("attendance__user", "agenda__proposal", "agenda__presenter", "agenda__questions__asked_by"),
         pk=pk,
     )
     viewer = viewer_for(request)
@@ -144,7 +144,7 @@ def _meeting_for(request, pk):
     raise Http404
 
 
-def _detail(request, meeting, *, form=None, status=200):
+def _detail(request, meeting, *, form=None, status=200, roadshow_forms=None):
     viewer = viewer_for(request)
     attendance = sorted(meeting.attendance.all(), key=lambda a: (not a.present, a.user.display_name))
     agenda = sorted(meeting.agenda.all(), key=lambda a: a.position)
@@ -152,6 +152,18 @@ def _detail(request, meeting, *, form=None, status=200):
     if may_edit and form is None:
         on_agenda = [a.proposal_id for a in agenda]
         form = AgendaAddForm(proposals=_agenda_candidates(meeting.council).exclude(pk__in=on_agenda))
+    roadshow_open = may_edit and meeting.council.kind == CouncilKind.COMMUNITY
+    members = seated_members(meeting.council, meeting.held_at) if roadshow_open else None
+    failed = roadshow_forms or {}
+    for item in agenda:
+        item.roadshow_open = roadshow_open and item.proposal.status in services.ROADSHOW_STATUSES
+        if item.roadshow_open:
+            item.roadshow_form = failed.get(("show", item.pk)) or RoadshowForm(
+                prefix=f"rs{item.pk}", initial={"presentation": item.presentation,
+                                                "self_raised_source": item.self_raised_source,
+                                                "presenter": item.presenter.username if item.presenter else ""})
+            item.question_form = failed.get(("q", item.pk)) or RoadshowQuestionForm(prefix=f"rq{item.pk}",
+                                                                                    members=members)
     return render(request, "proposals/meeting_detail.html", {
         "meeting": meeting,
         "attendance": attendance,
@@ -188,3 +200,59 @@ def agenda_add(request, pk):
         return _detail(request, meeting, form=form, status=error_status(request, error))
     messages.success(request, _("已列入议程。"))
     return redirect(reverse("proposals:meeting_detail", args=[meeting.pk]))
+
+
+def _agenda_item_for(request, pk):
+    item = get_object_or_404(AgendaItem.objects.select_related("meeting", "proposal__group"), pk=pk)
+    meeting, refusal = _meeting_for(request, item.meeting_id)
+    if refusal:
+        return None, meeting, refusal
+    if not _may_edit_agenda(viewer_for(request), meeting):
+        return None, meeting, _("只有社区议事会成员或社区工作人员可以记录路演。")
+    return item, meeting, None
+
+
+@login_required
+@require_POST
+def roadshow_record(request, pk):
+    """路演: record the group's presentation of its proposal at this meeting."""
+    item, meeting, refusal = _agenda_item_for(request, pk)
+    if refusal:
+        return forbidden(request, refusal)
+    form = RoadshowForm(request.POST, prefix=f"rs{item.pk}")
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.roadshow_record(item=item, actor=request.user, presenter=d["presenter"],
+                                     presentation=d["presentation"], self_raised_source=d["self_raised_source"])
+        except DomainError as error:
+            form.add_error(None, str(error))
+            return _detail(request, meeting, status=error_status(request, error),
+                           roadshow_forms={("show", item.pk): form})
+        messages.success(request, _("路演已记录。"))
+        return redirect(reverse("proposals:meeting_detail", args=[meeting.pk]) + f"#agenda-{item.pk}")
+    return _detail(request, meeting, status=400, roadshow_forms={("show", item.pk): form})
+
+
+@login_required
+@require_POST
+def roadshow_question(request, pk):
+    """A council member's question at the roadshow and the group's answer."""
+    item, meeting, refusal = _agenda_item_for(request, pk)
+    if refusal:
+        return forbidden(request, refusal)
+    form = RoadshowQuestionForm(request.POST, prefix=f"rq{item.pk}",
+                                members=seated_members(meeting.council, meeting.held_at))
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.roadshow_question_record(item=item, actor=request.user, asked_by=d["asked_by"],
+                                              question=d["question"], answer=d["answer"])
+        except DomainError as error:
+            form.add_error(None, str(error))
+            return _detail(request, meeting, status=error_status(request, error),
+                           roadshow_forms={("q", item.pk): form})
+        messages.success(request, _("提问和回答已记录。"))
+        return redirect(reverse("proposals:meeting_detail", args=[meeting.pk]) + f"#agenda-{item.pk}")
+    return _detail(request, meeting, status=400, roadshow_forms={("q", item.pk): form})
+
