@@ -5,6 +5,11 @@ with 200 when both are usable and 503 otherwise. It names no host, URL or
 error text: a load balancer or ``docker compose`` needs the verdict, an
 attacker needs nothing. "eager" means no broker is configured and tasks run
 in the web process (the demo).
+
+``/healthz?detail=1`` adds ``"outbox": {"pending", "failing",
+"oldest_pending_seconds"}``: how many messages wait for the relay and for
+how long (docs/operations.md, The outbox). A backlog never turns the answer
+into 503: the site still works, the operator should look.
 """
 
 import logging
@@ -47,9 +52,21 @@ def broker_status() -> str:
     return "ok"
 
 
+def outbox_status() -> dict | str:
+    from outbox.selectors import outbox_backlog
+
+    try:
+        return outbox_backlog()
+    except Exception:
+        logger.warning("healthz: outbox backlog unreadable", exc_info=True)
+        return "error"
+
+
 @never_cache
 @require_GET
 def healthz(request):
     report = {"database": database_status(), "broker": broker_status()}
     healthy = report["database"] == "ok" and report["broker"] in {"ok", "eager"}
+    if request.GET.get("detail") and report["database"] == "ok":
+        report["outbox"] = outbox_status()
     return JsonResponse(report, status=200 if healthy else 503)
