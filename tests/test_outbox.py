@@ -330,3 +330,21 @@ def test_outbox_two_concurrent_relays_tell_each_person_once(postgres, monkeypatc
     objection_mail = [m.to[0] for m in mail.outbox if "异议" in m.subject]
     assert sorted(objection_mail) == sorted(u.email for u in [world.author, *world.group_members])
     assert pending() == 0
+
+
+def test_outbox_admin_lists_rows_read_only(world, objected, client):
+    from django.urls import reverse
+
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    outbox.outbox_relay()
+    OutboxMessage.objects.create(topic="nobody.listens", ref=1, last_error="LookupError: no handler")
+    changelist = reverse("admin:outbox_outboxmessage_changelist")
+    response = client.get(changelist, {"delivered_at__isempty": "1"})
+    assert response.status_code == 200 and "nobody.listens" in response.content.decode()
+    row = OutboxMessage.objects.first()
+    assert client.get(reverse("admin:outbox_outboxmessage_change", args=[row.pk])).status_code == 200
+    count = OutboxMessage.objects.count()
+    assert client.post(reverse("admin:outbox_outboxmessage_delete", args=[row.pk]), {"post": "yes"}).status_code == 403
+    assert OutboxMessage.objects.count() == count
