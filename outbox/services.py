@@ -39,6 +39,7 @@ BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
 # At most this many rows per relay run; the next run (a minute later) takes the rest.
 RELAY_BATCH = 200
+CLAIM_CHUNK = 20
 
 _handlers: dict[str, Callable[[int], object]] = {}
 
@@ -105,7 +106,7 @@ def _claim(candidates, now: datetime, limit: int) -> list[OutboxMessage]:
             return []
         # The condition is checked again by the UPDATE itself: only rows still unclaimed are taken.
         OutboxMessage.objects.filter(pk__in=ids).filter(_claimable(now)).update(
-            claim=token, claimed_until=now + lease(), attempts=F("attempts") + 1
+            claim=token, claimed_until=max(now, timezone.now()) + lease(), attempts=F("attempts") + 1
         )
     return list(OutboxMessage.objects.filter(pk__in=ids, claim=token).order_by("due_at", "pk"))
 
@@ -151,8 +152,14 @@ def outbox_relay(*, limit: int = RELAY_BATCH, now: datetime | None = None) -> di
     from .selectors import outbox_backlog
 
     now = now or timezone.now()
-    claimed = _claim(OutboxMessage.objects.filter(due_at__lte=now), now, limit)
-    delivered = sum(_deliver(message) for message in claimed)
+    claimed = delivered = 0
+    # Claimed a few at a time, so a long run never holds rows past their lease while others wait.
+    while claimed < limit:
+        batch = _claim(OutboxMessage.objects.filter(due_at__lte=now), now, min(CLAIM_CHUNK, limit - claimed))
+        if not batch:
+            break
+        claimed += len(batch)
+        delivered += sum(_deliver(message) for message in batch)
     backlog = outbox_backlog()
     warn_after = getattr(settings, "OUTBOX_BACKLOG_WARN_SECONDS", 600)
     if backlog["oldest_pending_seconds"] is not None and backlog["oldest_pending_seconds"] > warn_after:
@@ -160,4 +167,4 @@ def outbox_relay(*, limit: int = RELAY_BATCH, now: datetime | None = None) -> di
             "outbox backlog: %d pending, the oldest for %d s", backlog["pending"], backlog["oldest_pending_seconds"],
             extra={"outbox_pending": backlog["pending"], "outbox_oldest_seconds": backlog["oldest_pending_seconds"]},
         )
-    return {"claimed": len(claimed), "delivered": delivered, "failed": len(claimed) - delivered}
+    return {"claimed": claimed, "delivered": delivered, "failed": claimed - delivered}
