@@ -348,3 +348,11 @@ def test_outbox_admin_lists_rows_read_only(world, objected, client):
     count = OutboxMessage.objects.count()
     assert client.post(reverse("admin:outbox_outboxmessage_delete", args=[row.pk]), {"post": "yes"}).status_code == 403
     assert OutboxMessage.objects.count() == count
+
+
+def test_outbox_relay_is_scheduled_every_minute(settings):
+    from outbox import tasks
+
+    entry = settings.CELERY_BEAT_SCHEDULE["relay-outbox"]
+    assert entry == {"task": tasks.relay_outbox.name, "schedule": 60.0}
+    assert tasks.relay_outbox.name == "outbox.tasks.relay_outbox"
