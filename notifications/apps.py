@@ -7,4 +7,12 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("通知")
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (connects the event_committed receiver)
+        from outbox.services import register_handler
+        from proposals.history import EVENT_TOPIC
+
+        from . import services
+
+        # Every proposal event reaches its people through the outbox (written with the event);
+        # mail that could not go out is retried the same way.
+        register_handler(EVENT_TOPIC, lambda ref: services.event_notify(event_id=ref))
+        register_handler(services.MAIL_TOPIC, lambda ref: services.notification_mail_send(notification_id=ref))

@@ -7,6 +7,12 @@ calendar, digest) do the same for time. All of them end in
 (user, event, kind) or (user, kind, key), and each mail is claimed with a
 conditional UPDATE before it is sent, so two workers never send it twice.
 
+``event_notify`` is the outbox handler of the topic ``proposals.event``: the
+outbox row is written with the event, so a broker or worker that was down
+only delays it (``outbox.services``). A mail the server refuses is handed to
+the outbox too (topic ``notifications.mail``) and retried by
+``notification_mail_send``.
+
 Rules are never enforced here (DESIGN.md, Time): a late or lost message delays
 nobody's right to act and lets nothing through early.
 """
@@ -29,6 +35,7 @@ from councils.enums import CouncilKind
 from councils.models import Council, User
 from proposals.enums import BallotOutcome, EventKind, ProposalStatus
 from proposals.models import Ballot, Notice, Objection, Proposal, ProposalEvent
+from outbox.services import outbox_put_later
 from proposals.services import submission_blockers
 
 from . import selectors
@@ -43,6 +50,9 @@ MEETING_DAY = 10
 MEETING_REMINDER_DAYS = 2
 # Electors who have not voted are reminded this long before a ballot closes.
 BALLOT_REMINDER_BEFORE = timedelta(hours=24)
+# The outbox topic of a mail to retry (``ref``: the Notification's id) and the first pause.
+MAIL_TOPIC = "notifications.mail"
+MAIL_RETRY_AFTER = timedelta(minutes=1)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -115,26 +125,70 @@ def _message(notification: Notification) -> EmailMessage:
     return EmailMessage(subject=subject, body=body, to=[notification.user.email])
 
 
+def _retry_mail_later(pks) -> None:
+    """Hand mails that could not go out to the outbox relay, which retries them with growing pauses."""
+    if pks:
+        outbox_put_later(topic=MAIL_TOPIC, refs=pks, delay=MAIL_RETRY_AFTER)
+
+
 def _send_pending(rows) -> int:
-    """Send the mail of each PENDING row once: claim it first with a conditional UPDATE."""
+    """Send the mail of each PENDING row once: claim it first with a conditional UPDATE.
+
+    A mail the server refuses is marked FAILED and handed to the outbox relay,
+    which retries it; so is every mail of the batch when the server cannot be
+    reached at all (they stay PENDING until then).
+    """
     sent = 0
     rows = list(rows)
     if not rows:
         return 0
-    with mailers.default as connection:
-        for notification in rows:
-            claimed = Notification.objects.filter(pk=notification.pk, mail_status=MailStatus.PENDING).update(
-                mail_status=MailStatus.SENT, mailed_at=timezone.now()
-            )
-            if not claimed:
-                continue  # another worker has it
-            try:
-                connection.send_messages([_message(notification)])
-                sent += 1
-            except Exception:
-                logger.exception("mail for notification %s failed", notification.pk)
-                Notification.objects.filter(pk=notification.pk).update(mail_status=MailStatus.FAILED)
+    failed = []
+    try:
+        with mailers.default as connection:
+            for notification in rows:
+                claimed = Notification.objects.filter(pk=notification.pk, mail_status=MailStatus.PENDING).update(
+                    mail_status=MailStatus.SENT, mailed_at=timezone.now()
+                )
+                if not claimed:
+                    continue  # another worker has it
+                try:
+                    connection.send_messages([_message(notification)])
+                    sent += 1
+                except Exception:
+                    logger.exception("mail for notification %s failed; the outbox relay retries it", notification.pk)
+                    Notification.objects.filter(pk=notification.pk).update(mail_status=MailStatus.FAILED)
+                    failed.append(notification.pk)
+    except Exception:
+        # The server could not be reached (or dropped the connection): nothing unclaimed went out.
+        logger.exception("mail server unavailable; %d mails wait for the outbox relay", len(rows))
+        failed.extend(n.pk for n in rows)
+    _retry_mail_later(failed)
     return sent
+
+
+def notification_mail_send(*, notification_id: int) -> int:
+    """Send one notification's mail that is still PENDING or FAILED (the outbox relay's retry). Returns 1 if sent.
+
+    Claimed with a conditional UPDATE, so a mail another worker sent in the
+    meantime is not sent again. If sending fails the row is FAILED again and
+    the error propagates: the relay records it and tries later.
+    """
+    notification = Notification.objects.select_related("user").filter(pk=notification_id).first()
+    retryable = [MailStatus.PENDING, MailStatus.FAILED]
+    if notification is None or notification.mail_status not in retryable:
+        return 0
+    claimed = Notification.objects.filter(pk=notification.pk, mail_status__in=retryable).update(
+        mail_status=MailStatus.SENT, mailed_at=timezone.now()
+    )
+    if not claimed:
+        return 0
+    try:
+        with translation.override(settings.LANGUAGE_CODE), mailers.default as connection:
+            connection.send_messages([_message(notification)])
+    except Exception:
+        Notification.objects.filter(pk=notification.pk).update(mail_status=MailStatus.FAILED, mailed_at=None)
+        raise
+    return 1
 
 
 # --------------------------------------------------------------------------- creating

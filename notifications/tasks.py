@@ -5,6 +5,8 @@ from celery import shared_task
 from . import services
 
 
+# New events reach event_notify through the outbox (outbox.tasks.deliver_message); this task
+# stays for messages queued by an earlier version, and for operators who send it by name.
 @shared_task(name="notifications.tasks.notify_event", acks_late=True)
 def notify_event(event_id: int) -> int:
     return services.event_notify(event_id=event_id)

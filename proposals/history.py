@@ -2,8 +2,11 @@
 
 ``event_write`` appends one ``ProposalEvent``; the caller holds the proposal's
 row lock (``lock_proposal``) so ``seq`` and ``prev_hash`` are taken in order.
-After commit, ``event_committed`` is sent so other apps (notifications) can
-react without proposals knowing about them.
+In the same transaction it writes an outbox row (topic ``proposals.event``), so
+a committed event always has its message and a rolled-back one never has; the
+outbox relay hands it to whoever registered for the topic (notifications)
+without proposals knowing about them. After commit, ``event_committed`` is
+still sent for listeners that need no delivery guarantee.
 """
 
 import hashlib
@@ -15,12 +18,15 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
+from outbox.services import outbox_put
 from yishi.chain import GENESIS, canonical, link_hash, verify_chain
 
 from .models import Proposal, ProposalEvent
 
 # Sent after the transaction that wrote the event commits; kwargs: event_id.
 event_committed = Signal()
+# The outbox topic of every event: ``ref`` is the ProposalEvent's id.
+EVENT_TOPIC = "proposals.event"
 
 
 def _jsonable_amounts(amounts: dict | None) -> dict:
@@ -97,6 +103,7 @@ def event_write(
     event.hash = link_hash(event.prev_hash, event_payload(event))
     event.save(force_insert=True)
     event_id = event.pk
+    outbox_put(topic=EVENT_TOPIC, ref=event_id)
     transaction.on_commit(lambda: event_committed.send(sender=ProposalEvent, event_id=event_id))
     return event
 

@@ -3,8 +3,8 @@
 Every test builds two worlds (two subdistricts, each with a community, group,
 councils and staff) and acts in the first: nobody of the second may be told.
 Actions run inside ``django_capture_on_commit_callbacks(execute=True)`` so the
-``event_committed`` signal, the receiver and the (eager) task run as they do
-after a real commit.
+outbox's fast path (the eager ``deliver_message`` task for the row written with
+the event) runs as it does after a real commit.
 """
 
 from contextlib import contextmanager
@@ -462,12 +462,14 @@ def test_a_person_without_an_address_gets_the_inbox_only(worlds, committed):
 
 
 def test_a_broker_that_is_down_never_undoes_or_fails_the_action(worlds, committed, monkeypatch):
-    from notifications import tasks
+    from outbox import tasks
+    from outbox.models import OutboxMessage
+    from outbox.services import outbox_relay
 
     def refuse(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6399. Connection refused.")
 
-    monkeypatch.setattr(tasks.notify_event, "delay", refuse)
+    monkeypatch.setattr(tasks.deliver_message, "delay", refuse)
     here, _there = worlds
     p = ps.proposal_create(author=here.author, group=here.group, title="北苑后门维修", summary="修后门",
                            lines=[("后门维修", 1, "项", "12000")], community_share="6000")
@@ -476,6 +478,11 @@ def test_a_broker_that_is_down_never_undoes_or_fails_the_action(worlds, committe
     p.refresh_from_db()
     assert p.status == S.GROUP_REVIEW
     assert not Notification.objects.exists()
+    # The message waits in the outbox, written with the event; the relay delivers it later.
+    event = ProposalEvent.objects.get(proposal=p, kind="submitted")
+    assert OutboxMessage.objects.get(topic="proposals.event", ref=event.pk).delivered_at is None
+    outbox_relay()
+    assert_told_exactly(K.REVIEW_NEEDED, here.group_members, p)
 
 
 def test_notification_text_is_chinese_even_when_the_actor_browses_in_english(worlds, committed):

@@ -9,6 +9,11 @@ in the web process (the demo).
 ``/healthz/live`` and ``/healthz/ready`` are the Kubernetes probes
 (deploy/kubernetes/base/web.yaml): alive while the process answers, ready while
 the database does.
+
+``/healthz?detail=1`` adds ``"outbox": {"pending", "failing",
+"oldest_pending_seconds"}``: how many messages wait for the relay and for
+how long (docs/operations.md, The outbox). A backlog never turns the answer
+into 503: the site still works, the operator should look.
 """
 
 import logging
@@ -51,6 +56,16 @@ def broker_status() -> str:
     return "ok"
 
 
+def outbox_status() -> dict | str:
+    from outbox.selectors import outbox_backlog
+
+    try:
+        return outbox_backlog()
+    except Exception:
+        logger.warning("healthz: outbox backlog unreadable", exc_info=True)
+        return "error"
+
+
 @never_cache
 @require_GET
 def live(request):
@@ -73,4 +88,6 @@ def ready(request):
 def healthz(request):
     report = {"database": database_status(), "broker": broker_status()}
     healthy = report["database"] == "ok" and report["broker"] in {"ok", "eager"}
+    if request.GET.get("detail") and report["database"] == "ok":
+        report["outbox"] = outbox_status()
     return JsonResponse(report, status=200 if healthy else 503)

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "rules.apps.AutodiscoverRulesConfig",
+    "outbox",
     "councils",
     "proposals",
     "funding",
@@ -270,7 +271,13 @@ CELERY_BEAT_SCHEDULE = {
     "warn-fund-calendar": {"task": "funding.tasks.warn_fund_calendar", "schedule": crontab(hour=9, minute=30)},
     "send-digests": {"task": "notifications.tasks.send_digests", "schedule": crontab(hour=18, minute=0)},
     "history-checkpoint": {"task": "funding.tasks.history_checkpoint", "schedule": crontab(hour=3, minute=15)},
+    # Delivers outbox rows whose fast path failed (broker or worker down) and retries failed mail.
+    "relay-outbox": {"task": "outbox.tasks.relay_outbox", "schedule": 60.0},
 }
+# The outbox relay (docs/operations.md, The outbox): how long a relay holds a claimed row
+# before another may take it (longer than one delivery takes), and when the backlog is logged.
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 300, minimum=1)
+OUTBOX_BACKLOG_WARN_SECONDS = env_int("OUTBOX_BACKLOG_WARN_SECONDS", 600, minimum=1)
 
 # Mail (Django 6.1 MAILERS): console unless EMAIL_HOST is set, SMTP then.
 # Production never prints mail to the console (it would vanish): without
