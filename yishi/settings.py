@@ -84,6 +84,9 @@ INSTALLED_APPS = [
     "funding",
     "notifications",
     "portal",
+    "organisations",
+    "needs",
+    "grants",
 ]
 
 MIDDLEWARE = [

@@ -15,4 +15,7 @@ urlpatterns = [
     path("", include("proposals.urls")),
     path("", include("funding.urls")),
     path("", include("notifications.urls")),
+    path("", include("needs.urls")),
+    path("", include("organisations.urls")),
+    path("", include("grants.urls")),
 ]
