@@ -38,6 +38,7 @@ from .enums import (
     CallStatus,
     GrantEventKind,
 )
+from . import notify
 from .models import GrantApplicant, GrantApplication, GrantAward, GrantCall, GrantEvent, GrantScore
 
 CENT = Decimal("0.01")
@@ -354,6 +355,7 @@ def grant_award(*, application: GrantApplication, actor, amount) -> GrantAward:
         _event(call=call, kind=K.AWARDED, actor=actor, application=application, award=award,
                from_status=ApplicationStatus.SUBMITTED, to_status=ApplicationStatus.AWARDED,
                data={"amount": format(amount, "f"), "first_tranche": format(first, "f"), "entry": entry.pk})
+        transaction.on_commit(lambda: notify.grant_awarded(award.pk))
         return award
 
 
@@ -394,6 +396,7 @@ def grant_report(*, award: GrantAward, actor, people_served, spent, report: str)
         _event(call=call, kind=K.REPORTED, actor=actor, application=award.application, award=award,
                from_status=AwardStatus.AWARDED, to_status=AwardStatus.REPORTED,
                data={"people_served": people_served, "spent": format(spent, "f")})
+        transaction.on_commit(lambda: notify.grant_reported(award.pk))
         return award
 
 

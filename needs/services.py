@@ -31,6 +31,7 @@ from .enums import (
     NeedStatus,
     ProjectStatus,
 )
+from . import notify
 from .models import Claim, Need, NeedsEvent, NeedSupport, ServiceProject, ServiceRating, ServiceRecord
 from .selectors import confirmed_claim, response_days
 
@@ -263,6 +264,7 @@ def need_answer(*, need: Need, actor, decision: str, reason: str = "", project: 
         need.save(update_fields=["status", "project", "merged_into", "answered_at", "answered_by", "answer_reason"])
         _event(community=community, kind=K.NEED_ANSWERED, actor=actor, need=need, project=project,
                from_status=old, to_status=to, reason=reason, data=data)
+        transaction.on_commit(lambda: notify.need_answered(need.pk))
         return need
 
 
@@ -306,6 +308,7 @@ def service_project_list(*, community: Community, actor, title: str, description
             need.save(update_fields=["status", "project", "answered_at", "answered_by"])
             _event(community=community, kind=K.NEED_ANSWERED, actor=actor, need=need, project=project,
                    from_status=old, to_status=N.LISTED, data={"decision": Decision.LIST, "project": project.pk})
+            transaction.on_commit(lambda pk=need.pk: notify.need_answered(pk))
         return project
 
 
@@ -338,6 +341,7 @@ def project_claim(*, project: ServiceProject, organisation: Organisation, actor,
         claim = Claim.objects.create(project=project, organisation=organisation, plan=plan, claimed_by=actor)
         _event(community=project.community, kind=K.PROJECT_CLAIMED, actor=actor, project=project, claim=claim,
                to_status=ClaimStatus.PENDING, data={"organisation": organisation.pk})
+        transaction.on_commit(lambda: notify.claim_waiting(claim.pk))
         return claim
 
 
@@ -376,6 +380,7 @@ def claim_confirm(*, claim: Claim, actor) -> Claim:
             other.save(update_fields=["status", "decided_by", "decided_at", "decline_reason"])
             _event(community=project.community, kind=K.CLAIM_DECLINED, actor=actor, project=project, claim=other,
                    from_status=ClaimStatus.PENDING, to_status=ClaimStatus.DECLINED, reason=reason)
+        transaction.on_commit(lambda: notify.claims_decided(project.pk))
         return claim
 
 
@@ -442,6 +447,7 @@ def project_complete(*, project: ServiceProject, actor, report: str) -> ServiceP
             need.save(update_fields=["status"])
             _event(community=project.community, kind=K.NEED_MET, actor=actor, need=need, project=project,
                    from_status=N.LISTED, to_status=N.MET)
+        transaction.on_commit(lambda: notify.service_completed(project.pk))
         return project
 
 

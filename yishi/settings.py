@@ -242,6 +242,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "warn-fund-calendar": {"task": "funding.tasks.warn_fund_calendar", "schedule": crontab(hour=9, minute=30)},
     "send-digests": {"task": "notifications.tasks.send_digests", "schedule": crontab(hour=18, minute=0)},
+    "notify-overdue-needs": {"task": "needs.tasks.notify_overdue_needs", "schedule": crontab(hour=8, minute=30)},
 }
 
 # Mail (Django 6.1 MAILERS): console unless EMAIL_HOST is set, SMTP then.
