@@ -29,6 +29,7 @@ from organisations.enums import MAY_APPLY_FOR_GRANTS
 from organisations.models import Organisation
 from yishi.errors import DomainError, InvalidTransition, PermissionDenied
 
+from . import notify
 from .enums import (
     FIRST_TRANCHE,
     MIN_PANEL,
@@ -38,11 +39,10 @@ from .enums import (
     CallStatus,
     GrantEventKind,
 )
-from . import notify
 from .models import GrantApplicant, GrantApplication, GrantAward, GrantCall, GrantEvent, GrantScore
 
 CENT = Decimal("0.01")
-CEILING = Decimal("10000000")
+CEILING = Decimal(10000000)
 K = GrantEventKind
 
 

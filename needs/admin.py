@@ -4,7 +4,16 @@ from django.contrib import admin
 
 from organisations.admin import ReadOnlyAdmin
 
-from .models import Claim, Need, NeedsEvent, NeedSupport, ResponseTime, ServiceProject, ServiceRating, ServiceRecord
+from .models import (
+    Claim,
+    Need,
+    NeedsEvent,
+    NeedSupport,
+    ResponseTime,
+    ServiceProject,
+    ServiceRating,
+    ServiceRecord,
+)
 
 
 @admin.register(Need)

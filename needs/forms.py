@@ -52,8 +52,8 @@ class ProjectForm(forms.Form):
     title = forms.CharField(label=_("项目名称"), max_length=80)
     description = forms.CharField(label=_("项目内容"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
     people_target = forms.IntegerField(label=_("计划服务人数"), min_value=1, max_value=1_000_000)
-    starts_on = forms.DateField(label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(label=_("结束日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    ends_on = forms.DateField(label=_("结束日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     needs = forms.TypedMultipleChoiceField(label=_("来自哪些需求"), coerce=int, widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args, open_needs=(), **kwargs):
@@ -72,7 +72,7 @@ class ClaimForm(forms.Form):
 
 class ServiceForm(forms.Form):
     served_on = forms.DateField(label=_("服务日期"), initial=timezone.localdate,
-                                widget=forms.DateInput(attrs={"type": "date"}))
+                                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     people_served = forms.IntegerField(label=_("服务人次"), min_value=0, max_value=1_000_000)
     hours = forms.DecimalField(label=_("服务时长（小时）"), min_value=0, max_digits=7, decimal_places=1)
     volunteers = forms.IntegerField(label=_("志愿者人数"), min_value=0, initial=0, max_value=100_000)

@@ -93,8 +93,9 @@ def service_completed(project_id: int) -> int:
 
 def overdue_needs_notify(*, now=None) -> int:
     """Tell the supervisors of each community about needs that just passed their response time."""
-    from .selectors import overdue_needs
     from councils.models import Community
+
+    from .selectors import overdue_needs
 
     now = now or timezone.now()
     sent = 0

@@ -20,6 +20,7 @@ from organisations.enums import MAY_CLAIM
 from organisations.models import Organisation
 from yishi.errors import DomainError, InvalidTransition, PermissionDenied
 
+from . import notify
 from .enums import (
     NEED_TRANSITIONS,
     PROJECT_TRANSITIONS,
@@ -31,8 +32,15 @@ from .enums import (
     NeedStatus,
     ProjectStatus,
 )
-from . import notify
-from .models import Claim, Need, NeedsEvent, NeedSupport, ServiceProject, ServiceRating, ServiceRecord
+from .models import (
+    Claim,
+    Need,
+    NeedsEvent,
+    NeedSupport,
+    ServiceProject,
+    ServiceRating,
+    ServiceRecord,
+)
 from .selectors import confirmed_claim, response_days
 
 N = NeedStatus

@@ -5,9 +5,10 @@ communities where the user holds a staff post (404 elsewhere); an action the
 user may not take answers 403 with the reason.
 """
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Sum
+from django.db.models import Count, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,7 +24,7 @@ from yishi.errors import PermissionDenied
 from yishi.views import attempt
 
 from . import selectors, services
-from .enums import ClaimStatus, NeedStatus, ProjectStatus
+from .enums import NeedStatus, ProjectStatus
 from .forms import (
     AnswerForm,
     ClaimForm,
@@ -39,6 +40,14 @@ from .forms import (
 from .models import Claim, Need, NeedSupport, ServiceProject, ServiceRating, ServiceRecord
 
 PAGE_SIZE = 20
+
+
+def form_invalid(request, form) -> None:
+    """A form that failed its shape check, on a page that redirects: say what to fix."""
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        messages.error(request, f"{label}：{errors[0]}" if label else errors[0])
+        return
 
 
 def _community_from(request, param="community"):
@@ -134,6 +143,8 @@ def rate(request, pk):
         attempt(request, lambda: services.service_rate(project=project, resident=request.user,
                                                        stars=form.cleaned_data["stars"]),
                 success=_("谢谢您的评价。"))
+    else:
+        form_invalid(request, form)
     return redirect("needs:mine")
 
 
@@ -198,6 +209,8 @@ def claim(request, pk):
         attempt(request, lambda: services.project_claim(project=project, organisation=org, actor=request.user,
                                                         plan=form.cleaned_data["plan"]),
                 success=_("已提交认领，等待社区确认。"))
+    else:
+        form_invalid(request, form)
     return _back(project)
 
 
@@ -222,6 +235,8 @@ def record_service(request, pk):
         attempt(request, lambda: services.service_record(
             project=project, actor=request.user, served_on=data["served_on"], people_served=data["people_served"],
             hours=data["hours"], notes=data["notes"], volunteers=data["volunteers"]), success=_("服务已记录。"))
+    else:
+        form_invalid(request, form)
     return _back(project)
 
 
@@ -234,6 +249,8 @@ def complete(request, pk):
         attempt(request, lambda: services.project_complete(project=project, actor=request.user,
                                                            report=form.cleaned_data["report"]),
                 success=_("项目已完成，居民可以评价了。"))
+    else:
+        form_invalid(request, form)
     return _back(project)
 
 
@@ -298,6 +315,8 @@ def answer(request, pk):
         attempt(request, lambda: services.need_answer(
             need=need, actor=request.user, decision=data["decision"], reason=data["reason"], project=project,
             merge_into=merge_into), success=_("已回应这条需求。"))
+    else:
+        form_invalid(request, form)
     return redirect(reverse("needs:staff") + f"?community={need.community.slug}")
 
 

@@ -14,7 +14,13 @@ from councils import policies
 from councils.models import Community
 from yishi.errors import DomainError, InvalidTransition, PermissionDenied
 
-from .enums import MemberRole, OrganisationEventKind, OrganisationKind, OrganisationStatus, TRANSITIONS
+from .enums import (
+    TRANSITIONS,
+    MemberRole,
+    OrganisationEventKind,
+    OrganisationKind,
+    OrganisationStatus,
+)
 from .models import Incubation, Organisation, OrganisationEvent, OrganisationMember
 from .validators import normalise_credit_code, validate_credit_code
 

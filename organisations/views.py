@@ -1,7 +1,7 @@
 """The public organisations directory and an organisation's page (R18): no member names in public."""
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, Sum
+from django.db.models import Sum
 from django.shortcuts import get_object_or_404, render
 
 from councils.models import Community

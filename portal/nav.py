@@ -30,6 +30,7 @@ NAV = [
     (_("监督"), "funding:supervision", lambda r, auth: r.supervisor or r.superuser),
     (_("需求与服务"), "needs:ledger", lambda r, auth: True),
     (_("需求台账"), "needs:staff", lambda r, auth: r.community_staff),
+    (_("公益微创投"), "grants:calls", lambda r, auth: True),
     (_("超期需求"), "needs:overdue", lambda r, auth: r.supervisor),
 ]
 

@@ -11,8 +11,16 @@ from needs import notify
 from needs import services as ns
 from notifications.models import Notification
 from tests.factories import build_world
-from tests.sanshe_support import make_fund, need, old_world, open_call, org_application, organisation, project
-from tests.sanshe_support import score_fully
+from tests.sanshe_support import (
+    make_fund,
+    need,
+    old_world,
+    open_call,
+    org_application,
+    organisation,
+    project,
+    score_fully,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,15 @@ from funding.ledger import verify_fund_chains
 from funding.models import LedgerEntry
 from grants import services as gs
 from grants.models import GrantApplication, GrantAward
-from tests.sanshe_support import D, make_fund, old_world, open_call, org_application, organisation, score_fully
+from tests.sanshe_support import (
+    D,
+    make_fund,
+    old_world,
+    open_call,
+    org_application,
+    organisation,
+    score_fully,
+)
 from tests.test_r15_concurrency import run_at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -2,9 +2,10 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import organisations.validators
 from django.conf import settings
 from django.db import migrations, models
+
+import organisations.validators
 
 
 class Migration(migrations.Migration):
