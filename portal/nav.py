@@ -31,6 +31,7 @@ NAV = [
     (_("需求与服务"), "needs:ledger", lambda r, auth: True),
     (_("需求台账"), "needs:staff", lambda r, auth: r.community_staff),
     (_("公益微创投"), "grants:calls", lambda r, auth: True),
+    (_("组织登记"), "organisations:manage", lambda r, auth: r.community_staff),
     (_("超期需求"), "needs:overdue", lambda r, auth: r.supervisor),
 ]
 

@@ -3,6 +3,19 @@
 from django.conf import settings
 from django.db import migrations, models
 
+TABLE = "funding_ledgerentry"
+
+
+def recreate_sqlite_trigger(apps, schema_editor):
+    """SQLite rebuilds the table to change its constraints, dropping the append-only trigger of 0002;
+    put it back (PostgreSQL alters the table in place and keeps its trigger)."""
+    if schema_editor.connection.vendor == "sqlite":
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {TABLE}_append_only")
+        schema_editor.execute(
+            f"CREATE TRIGGER {TABLE}_append_only BEFORE UPDATE ON {TABLE} "
+            f"BEGIN SELECT RAISE(ABORT, 'table {TABLE} is append-only (R15)'); END"
+        )
+
 
 class Migration(migrations.Migration):
 
@@ -13,6 +26,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # First: when this migration is unapplied, this runs last and restores the trigger.
+        migrations.RunPython(migrations.RunPython.noop, recreate_sqlite_trigger, elidable=False),
         migrations.RemoveConstraint(
             model_name='ledgerentry',
             name='ledger_entry_signs',
@@ -34,4 +49,6 @@ class Migration(migrations.Migration):
             model_name='ledgerentry',
             constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind__in', ['reservation', 'reservation_cancel', 'release', 'savings_return']), ('proposal__isnull', False)), models.Q(('kind__in', ['allocation', 'donation', 'correction', 'grant_reservation', 'grant_payment', 'grant_refund', 'grant_reservation_cancel']), ('proposal__isnull', True)), _connector='OR'), name='ledger_proposal_iff_project_entry_v2'),
         ),
+        # Last: after every rebuild of the table above.
+        migrations.RunPython(recreate_sqlite_trigger, recreate_sqlite_trigger, elidable=False),
     ]
