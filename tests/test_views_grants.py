@@ -136,3 +136,19 @@ def test_calls_list_queries_do_not_grow(client, db, django_assert_num_queries, c
     client.get(reverse("grants:calls"))
     with django_assert_num_queries(2):
         assert client.get(reverse("grants:calls")).status_code == 200
+
+
+def test_supervisor_sees_every_grant_payment_in_the_fund_ledger(client, setting):
+    world, fund = setting
+    call = open_call(world, fund)
+    org = organisation(world)
+    application = org_application(world, call, org)
+    score_fully(world, application)
+    gs.grant_award(application=application, actor=world.staff, amount="3000.00")
+    login(client, world.supervisor)
+    body = client.get(reverse("funding:fund_detail", args=[fund.pk])).content.decode()
+    assert "微创投资金池预留" in body and "微创投资助拨付" in body and "2,100.00" in body
+    response = client.get(reverse("funding:ledger_export", args=[fund.pk, "csv"]))
+    assert response.status_code == 200, response.status_code
+    export = b"".join(response.streaming_content) if response.streaming else response.content
+    assert "微创投资助拨付" in export.decode("utf-8-sig")
