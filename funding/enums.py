@@ -23,6 +23,11 @@ class EntryKind(models.TextChoices):
     RELEASE = "release", _("拨付")
     SAVINGS_RETURN = "savings_return", _("结余退回")
     CORRECTION = "correction", _("更正")
+    # Micro-grant calls (公益微创投): the pool reserved, tranches paid, money returned.
+    GRANT_RESERVATION = "grant_reservation", _("微创投资金池预留")
+    GRANT_PAYMENT = "grant_payment", _("微创投资助拨付")
+    GRANT_REFUND = "grant_refund", _("微创投结余退回")
+    GRANT_RESERVATION_CANCEL = "grant_reservation_cancel", _("微创投资金池退回")
 
 
 # kind -> (sign of balance_delta, sign of reserved_delta); 0 means the delta is zero,
@@ -35,7 +40,17 @@ ENTRY_SIGNS: dict[str, tuple] = {
     EntryKind.RELEASE: (-1, "="),
     EntryKind.SAVINGS_RETURN: (+1, 0),
     EntryKind.CORRECTION: (None, 0),
+    EntryKind.GRANT_RESERVATION: (0, +1),
+    EntryKind.GRANT_PAYMENT: (-1, "="),
+    EntryKind.GRANT_REFUND: (+1, 0),
+    EntryKind.GRANT_RESERVATION_CANCEL: (0, -1),
 }
+
+# Entries of a micro-grant call: no proposal; the grants app links each to its call or award.
+GRANT_ENTRY_KINDS = (
+    EntryKind.GRANT_RESERVATION, EntryKind.GRANT_PAYMENT, EntryKind.GRANT_REFUND,
+    EntryKind.GRANT_RESERVATION_CANCEL,
+)
 
 # Entries that belong to one proposal; each happens at most once per proposal.
 PROPOSAL_ENTRY_KINDS = (

@@ -180,17 +180,23 @@ class LedgerEntry(models.Model):
                     | Q(kind=EntryKind.RESERVATION_CANCEL, balance_delta=0, reserved_delta__lt=0)
                     | Q(kind=EntryKind.RELEASE, balance_delta__lt=0, reserved_delta=F("balance_delta"))
                     | (Q(kind=EntryKind.CORRECTION, reserved_delta=0) & ~Q(balance_delta=0))
+                    | Q(kind=EntryKind.GRANT_RESERVATION, balance_delta=0, reserved_delta__gt=0)
+                    | Q(kind=EntryKind.GRANT_PAYMENT, balance_delta__lt=0, reserved_delta=F("balance_delta"))
+                    | Q(kind=EntryKind.GRANT_REFUND, balance_delta__gt=0, reserved_delta=0)
+                    | Q(kind=EntryKind.GRANT_RESERVATION_CANCEL, balance_delta=0, reserved_delta__lt=0)
                 ),
-                name="ledger_entry_signs",
+                name="ledger_entry_signs_v2",
             ),
             models.CheckConstraint(
                 condition=(
                     Q(kind__in=[EntryKind.RESERVATION, EntryKind.RESERVATION_CANCEL, EntryKind.RELEASE,
                                 EntryKind.SAVINGS_RETURN], proposal__isnull=False)
-                    | Q(kind__in=[EntryKind.ALLOCATION, EntryKind.DONATION, EntryKind.CORRECTION],
+                    | Q(kind__in=[EntryKind.ALLOCATION, EntryKind.DONATION, EntryKind.CORRECTION,
+                                EntryKind.GRANT_RESERVATION, EntryKind.GRANT_PAYMENT, EntryKind.GRANT_REFUND,
+                                EntryKind.GRANT_RESERVATION_CANCEL],
                         proposal__isnull=True)
                 ),
-                name="ledger_proposal_iff_project_entry",
+                name="ledger_proposal_iff_project_entry_v2",
             ),
         ]
 

@@ -21,6 +21,13 @@ class NotificationKind(models.TextChoices):
     HOLD_LIFTED = "hold_lifted", _("解除暂停")
     MEETING_REMINDER = "meeting_reminder", _("议事会例会提醒")
     FUND_CALENDAR = "fund_calendar", _("资金日历提醒")
+    NEED_ANSWERED = "need_answered", _("您的需求已回应")
+    NEED_OVERDUE = "need_overdue", _("需求超期未回应")
+    CLAIM_WAITING = "claim_waiting", _("项目认领待确认")
+    CLAIM_DECIDED = "claim_decided", _("项目认领结果")
+    SERVICE_COMPLETED = "service_completed", _("服务已完成，请评价")
+    GRANT_AWARDED = "grant_awarded", _("微创投获资助")
+    GRANT_REPORT_WAITING = "grant_report_waiting", _("微创投报告待验收")
 
 
 class MailStatus(models.TextChoices):

@@ -50,6 +50,7 @@ from elections.demo import seed_elections
 from funding import services as fs
 from funding.enums import FundKind, Satisfaction
 from funding.models import Fund, Settlement
+from needs import demo as needs_demo
 from notifications.models import Notification
 from proposals import services as ps
 from proposals.enums import Category, ProposalStatus, VoteChoice
@@ -208,16 +209,10 @@ JINHEYUAN = [
     (None, "邵丽君", "C座2单元601"),
 ]
 # 晋阳社区议事会: `councillor` and 36 more.
-JINYANG_COUNCIL = """
-    何志远 吕建新 苏桂英 卢志华 蒋丽君 蔡建明 贾秀云 丁国华 魏丽娜
-    薛建伟 叶桂珍 阎志刚 余晓梅 潘建军 杜秀兰 戴国栋 夏丽萍 钟建平
-    汪淑英 田志明 任丽华 姜德才 范秀梅 方国庆 石丽娟 姚建华 谭玉兰
-    廖志勇 邹桂芳 熊建新 金丽芳 陆志强 郝秀珍 孔德胜 白玉梅 崔建国
-    康丽萍
-""".split()
+JINYANG_COUNCIL = ["何志远", "吕建新", "苏桂英", "卢志华", "蒋丽君", "蔡建明", "贾秀云", "丁国华", "魏丽娜", "薛建伟", "叶桂珍", "阎志刚", "余晓梅", "潘建军", "杜秀兰", "戴国栋", "夏丽萍", "钟建平", "汪淑英", "田志明", "任丽华", "姜德才", "范秀梅", "方国庆", "石丽娟", "姚建华", "谭玉兰", "廖志勇", "邹桂芳", "熊建新", "金丽芳", "陆志强", "郝秀珍", "孔德胜", "白玉梅", "崔建国", "康丽萍"]
 # Surnames and given names for the smaller community councils of 玉东 and 朱家庙.
 _SURNAMES = "陶武鲁秦江史钱严华舒柳庞雷龚文付"
-_GIVEN = "淑琴 建勇 玉华 德林 秀芳 国良 丽珍 志明 春兰 海燕 永福 桂英 文华 晓红 正清".split()
+_GIVEN = ["淑琴", "建勇", "玉华", "德林", "秀芳", "国良", "丽珍", "志明", "春兰", "海燕", "永福", "桂英", "文华", "晓红", "正清"]
 
 SUBDISTRICTS = [("jinyang", "晋阳街道"), ("yulin", "玉林街道"), ("gongxing", "公兴街道")]
 COMMUNITIES = [
@@ -398,6 +393,7 @@ class DemoBuilder:
             self._case_yudong()
             self._case_jinheyuan()
             seed_elections(self)
+            needs_demo.seed(self)  # 三社联动: 玉东社区's needs, organisations, micro-grants (needs/demo.py)
         self._date_notifications()
         return self.report
 

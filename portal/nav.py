@@ -29,6 +29,11 @@ NAV = [
     (_("资金"), "funding:funds", lambda r, auth: r.street_staff or r.supervisor or r.superuser),
     (_("统计图表"), "funding:charts", lambda r, auth: r.street_staff or r.supervisor or r.superuser),
     (_("监督"), "funding:supervision", lambda r, auth: r.supervisor or r.superuser),
+    (_("需求与服务"), "needs:ledger", lambda r, auth: auth),
+    (_("需求台账"), "needs:staff", lambda r, auth: r.community_staff),
+    (_("公益微创投"), "grants:calls", lambda r, auth: auth),
+    (_("组织登记"), "organisations:manage", lambda r, auth: r.community_staff),
+    (_("超期需求"), "needs:overdue", lambda r, auth: r.supervisor),
 ]
 
 

@@ -101,6 +101,9 @@ INSTALLED_APPS = [
     "notifications",
     "elections",
     "portal",
+    "organisations",
+    "needs",
+    "grants",
 ]
 
 MIDDLEWARE = [
@@ -273,6 +276,7 @@ CELERY_BEAT_SCHEDULE = {
     "history-checkpoint": {"task": "funding.tasks.history_checkpoint", "schedule": crontab(hour=3, minute=15)},
     # Delivers outbox rows whose fast path failed (broker or worker down) and retries failed mail.
     "relay-outbox": {"task": "outbox.tasks.relay_outbox", "schedule": 60.0},
+    "notify-overdue-needs": {"task": "needs.tasks.notify_overdue_needs", "schedule": crontab(hour=8, minute=30)},
 }
 # The outbox relay (docs/operations.md, The outbox): how long a relay holds a claimed row
 # before another may take it (longer than one delivery takes), and when the backlog is logged.

@@ -18,4 +18,7 @@ urlpatterns = [
     path("", include("funding.urls")),
     path("", include("notifications.urls")),
     path("", include("elections.urls")),
+    path("", include("needs.urls")),
+    path("", include("organisations.urls")),
+    path("", include("grants.urls")),
 ]
