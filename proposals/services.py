@@ -23,6 +23,7 @@ from councils import policies
 from councils.models import Council, Meeting, ResidentGroup, User
 from yishi.chain import canonical
 from yishi.errors import DomainError, InvalidTransition, PermissionDenied
+from yishi.text import LINE_MAX, check_text
 
 from . import hooks
 from .enums import (
@@ -89,12 +90,8 @@ def _money(value) -> str:
 
 
 def _require_text(value: str, what: str, max_length: int) -> str:
-    value = "" if value is None else str(value).strip()
-    if not value:
-        raise DomainError(_("请填写%(what)s。") % {"what": what})
-    if len(value) > max_length:
-        raise DomainError(_("%(what)s不能超过 %(n)d 个字。") % {"what": what, "n": max_length})
-    return value
+    # Names and titles are single lines; longer texts may have paragraphs (yishi/text.py).
+    return check_text(value, what, max_length, multiline=max_length > LINE_MAX)
 
 
 def _to_money(value, what: str) -> Decimal:
@@ -892,9 +889,7 @@ def rating_record(*, proposal: Proposal, resident: User, stars: int, comment: st
         raise DomainError(_("请选择 1 到 5 星。")) from exc
     if not 1 <= stars <= 5:
         raise DomainError(_("请选择 1 到 5 星。"))
-    comment = (comment or "").strip()
-    if len(comment) > 1000:
-        raise DomainError(_("评价不能超过 1000 个字。"))
+    comment = check_text(comment, _("评价"), 1000, multiline=True, required=False)
     with transaction.atomic():
         lock_proposal(proposal)
         if not policies.is_resident_of(resident, proposal.group):
