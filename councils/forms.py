@@ -121,6 +121,12 @@ class ProxyVoteForm(forms.Form):
         choices=[("approve", _("赞成")), ("oppose", _("反对")), ("abstain", _("弃权"))],
     )
 
+    def __init__(self, *args, **kwargs):
+        from proposals.forms import proxy_reason_fields
+
+        super().__init__(*args, **kwargs)
+        self.fields.update(proxy_reason_fields(required=True))
+
 
 class ProxyObjectionForm(forms.Form):
     """A written objection entered by staff for a resident without a phone."""

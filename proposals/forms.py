@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from councils.models import User
 from yishi.text import LineField, TextField
 
-from .enums import Category, ProposalStatus, VoteChoice
+from .enums import Category, ProposalStatus, ProxyReason, VoteChoice
 from .models import MONEY_CEILING
 
 MAX_LINES = 50
@@ -164,7 +164,30 @@ class VoteForm(forms.Form):
                     empty_label=_("我本人投票"),
                 ),
                 **self.fields,
+                **proxy_reason_fields(required=False),
             }
+
+    def clean(self):
+        data = super().clean()
+        if data.get("voter") is not None and "proxy_reason" in self.fields:
+            if not data.get("proxy_reason"):
+                self.add_error("proxy_reason", _("代录表决必须说明依据。"))
+            if not data.get("proxy_detail"):
+                self.add_error("proxy_detail", _("请写明委托方式、表决票编号或会议。"))
+        return data
+
+
+def proxy_reason_fields(*, required: bool) -> dict:
+    """Why staff enter a member's vote: the kind and a detail, stored on the vote."""
+    return {
+        "proxy_reason": forms.ChoiceField(
+            label=_("代录依据"), choices=[("", "—"), *ProxyReason.choices], required=required,
+        ),
+        "proxy_detail": LineField(
+            label=_("代录说明"), max_length=200, required=required,
+            help_text=_("例如：本人电话委托（时间）、纸质表决票编号、哪次会议现场表决。"),
+        ),
+    }
 
 
 class RatingForm(forms.Form):

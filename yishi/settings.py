@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.middleware.DomainErrorMiddleware",
+    "portal.ratelimit.RateLimitMiddleware",  # 429 on a flood of any creating form
 ]
 
 ROOT_URLCONF = "yishi.urls"
