@@ -1,19 +1,25 @@
 """Admin for places, people and memberships.
 
 Structure (subdistricts, communities, groups, councils, boards) is edited here
-freely. Memberships are checked against R1/R2 by their forms, the same checks
-the services make, so the admin cannot seat a supervisor on a council.
+freely. Memberships (seats, board seats, staff posts, residencies) are added
+through their services, the one owner of their rules (R1, R2: a council's size,
+no supervisor on a council), so a refusal is the form's error and nothing is
+written; once added, only the end of a term (and a title or role) is edited
+here, and the inlines only list them.
 """
 
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import policies
+from yishi.errors import DomainError
+
+from . import policies, services
 from .enums import StaffLevel
 from .models import (
     Attendance,
@@ -29,6 +35,77 @@ from .models import (
     SupervisoryBoard,
     User,
 )
+
+
+class ThroughServiceAdmin(admin.ModelAdmin):
+    """The add form shows ``add_fields`` and creates the row by calling ``create`` (a service)
+    while the form is validated: the service's refusal becomes the form's error. On an existing
+    row only ``change_fields`` can be edited."""
+
+    add_fields: tuple = ()
+    change_fields: tuple = ("ends_at",)
+
+    def create(self, request, data):
+        raise NotImplementedError
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return list(self.add_fields)
+        return super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return [f.name for f in self.model._meta.fields if f.name not in self.change_fields and f.name != "id"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        base = super().get_form(request, obj, **kwargs)
+        if obj is not None:
+            return base
+        model_admin = self
+
+        class AddThroughService(base):
+            created = None
+
+            def clean(self):
+                data = super().clean()
+                if not self.errors:
+                    try:
+                        with transaction.atomic():
+                            self.created = model_admin.create(request, data)
+                    except DomainError as exc:
+                        raise ValidationError(str(exc)) from exc
+                return data
+
+            def _post_clean(self):
+                # Validate against the row the service wrote (its own unique constraints exclude it).
+                if self.created is not None:
+                    self.instance = self.created
+                super()._post_clean()
+
+        return AddThroughService
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+        # Added: the service has already written the row.
+
+    def save_related(self, request, form, formsets, change):
+        if change:
+            super().save_related(request, form, formsets, change)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Listed beside their council or board; added and ended on their own admin pages."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class CurrentFilter(admin.SimpleListFilter):
@@ -115,8 +192,15 @@ class ResidencyForm(forms.ModelForm):
 
 
 @admin.register(Residency)
-class ResidencyAdmin(admin.ModelAdmin):
+class ResidencyAdmin(ThroughServiceAdmin):
+    """Adding a residency verifies it (R1), as community staff would; moving out sets ``ends_at``."""
+
     form = ResidencyForm
+    add_fields = ("user", "group")
+    change_fields = ("address", "ends_at")
+
+    def create(self, request, data):
+        return services.residency_verify(resident=data["user"], group=data["group"], actor=request.user)
     list_display = ["user", "group", "address", "requested_at", "verified_at", "verified_by", "starts_at", "ends_at"]
     list_filter = [CurrentFilter, ("verified_at", admin.EmptyFieldListFilter), "group__community"]
     search_fields = ["user__username", "user__full_name", "group__name", "address"]
@@ -194,12 +278,9 @@ class BoardSeatForm(forms.ModelForm):
         return data
 
 
-class SeatInline(admin.TabularInline):
+class SeatInline(ReadOnlyInline):
     model = Seat
-    form = SeatForm
-    extra = 0
     fields = ["user", "role", "starts_at", "ends_at", "assigned_by"]
-    autocomplete_fields = ["user", "assigned_by"]
 
 
 @admin.register(Council)
@@ -212,8 +293,16 @@ class CouncilAdmin(admin.ModelAdmin):
 
 
 @admin.register(Seat)
-class SeatAdmin(admin.ModelAdmin):
+class SeatAdmin(ThroughServiceAdmin):
     form = SeatForm
+    add_fields = ("council", "user", "role", "starts_at", "ends_at")
+    change_fields = ("role", "ends_at")
+
+    def create(self, request, data):
+        return services.seat_assign(
+            council=data["council"], user=data["user"], actor=request.user, role=data["role"],
+            starts_at=data.get("starts_at"), ends_at=data.get("ends_at"),
+        )
     list_display = ["user", "council", "role", "starts_at", "ends_at", "assigned_by"]
     list_filter = [CurrentFilter, "role", "council__kind", "council__community"]
     search_fields = ["user__username", "user__full_name", "council__name"]
@@ -221,12 +310,9 @@ class SeatAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user", "council", "assigned_by"]
 
 
-class BoardSeatInline(admin.TabularInline):
+class BoardSeatInline(ReadOnlyInline):
     model = BoardSeat
-    form = BoardSeatForm
-    extra = 0
     fields = ["user", "title", "starts_at", "ends_at", "assigned_by"]
-    autocomplete_fields = ["user", "assigned_by"]
 
 
 @admin.register(SupervisoryBoard)
@@ -239,8 +325,14 @@ class SupervisoryBoardAdmin(admin.ModelAdmin):
 
 
 @admin.register(BoardSeat)
-class BoardSeatAdmin(admin.ModelAdmin):
+class BoardSeatAdmin(ThroughServiceAdmin):
     form = BoardSeatForm
+    add_fields = ("board", "user", "title")
+    change_fields = ("title", "ends_at")
+
+    def create(self, request, data):
+        return services.board_seat_assign(board=data["board"], user=data["user"], actor=request.user,
+                                          title=data["title"])
     list_display = ["user", "board", "title", "starts_at", "ends_at"]
     list_filter = [CurrentFilter, "title"]
     search_fields = ["user__username", "user__full_name", "board__name"]
@@ -249,8 +341,16 @@ class BoardSeatAdmin(admin.ModelAdmin):
 
 
 @admin.register(StaffPost)
-class StaffPostAdmin(admin.ModelAdmin):
+class StaffPostAdmin(ThroughServiceAdmin):
     form = StaffPostForm
+    add_fields = ("user", "level", "subdistrict", "community", "title")
+    change_fields = ("title", "ends_at")
+
+    def create(self, request, data):
+        return services.staff_post_assign(
+            user=data["user"], actor=request.user, level=data["level"], subdistrict=data["subdistrict"],
+            community=data.get("community"), title=data.get("title") or "",
+        )
     list_display = ["user", "level", "title", "subdistrict", "community", "starts_at", "ends_at"]
     list_filter = [CurrentFilter, "level", "subdistrict"]
     search_fields = ["user__username", "user__full_name", "title", "community__name", "subdistrict__name"]

@@ -6,6 +6,7 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from yishi.text import LineField, TextField
 
 from .enums import BoardTitle, SeatRole
 from .models import Council, ResidentGroup, SupervisoryBoard, User
@@ -29,7 +30,7 @@ def local_datetime_field(label, *, required=True, help_text=""):
     )
 
 
-class AccountField(forms.CharField):
+class AccountField(LineField):
     """An existing account named by its login name or phone number."""
 
     default_error_messages = {
@@ -120,9 +121,15 @@ class ProxyVoteForm(forms.Form):
         choices=[("approve", _("赞成")), ("oppose", _("反对")), ("abstain", _("弃权"))],
     )
 
+    def __init__(self, *args, **kwargs):
+        from proposals.forms import proxy_reason_fields
+
+        super().__init__(*args, **kwargs)
+        self.fields.update(proxy_reason_fields(required=True))
+
 
 class ProxyObjectionForm(forms.Form):
     """A written objection entered by staff for a resident without a phone."""
 
     account = AccountField(label=_("异议人账号（登录名或手机号）"))
-    text = forms.CharField(label=_("异议内容"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))
+    text = TextField(label=_("异议内容"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))

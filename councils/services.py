@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yishi.errors import DomainError, PermissionDenied
+from yishi.text import check_text
 
 from . import policies
 from .enums import BoardTitle, CouncilKind, SeatRole, StaffLevel
@@ -50,7 +51,7 @@ def residency_request(*, user: User, group: ResidentGroup, address: str = "") ->
                 )
             open_row.ends_at = timezone.now()
             open_row.save(update_fields=["ends_at"])
-        return Residency.objects.create(user=user, group=group, address=address[:80])
+        return Residency.objects.create(user=user, group=group, address=check_text(address, _("住址"), 80, required=False))
 
 
 def residency_verify(*, resident: User, group: ResidentGroup, actor: User) -> Residency:
@@ -244,9 +245,8 @@ def meeting_record(
     """
     if not (policies.is_seated(actor, council) or policies.is_community_staff(actor, council.community)):
         raise PermissionDenied(_("只有议事会成员或社区工作人员可以记录会议。"))
-    minutes = (minutes or "").strip()
-    if not minutes:
-        raise DomainError(_("请填写会议记录。"))
+    minutes = check_text(minutes, _("会议记录"), 20000, multiline=True)
+    location = check_text(location, _("地点"), 120, required=False)
     if held_at > timezone.now():
         raise DomainError(_("会议还没有开，不能提前记录。"))
     seated = list(policies.seated_members(council, held_at))

@@ -210,7 +210,8 @@ def proxy_vote(request, pk):
         try:
             proposal_services.vote_cast(
                 ballot=ballot, voter=form.cleaned_data["account"], choice=form.cleaned_data["choice"],
-                recorded_by=request.user,
+                recorded_by=request.user, proxy_reason=form.cleaned_data["proxy_reason"],
+                proxy_detail=form.cleaned_data["proxy_detail"],
             )
         except DomainError as exc:
             form.add_error(None, str(exc))

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from councils.models import Community, User
 from proposals.enums import ProposalStatus
 from proposals.models import MONEY_CEILING
+from yishi.text import LineField, TextField
 
 from .enums import FundKind, PayerKind, Satisfaction
 
@@ -72,7 +73,7 @@ class BudgetApproveForm(forms.Form):
 
 
 class BudgetReturnForm(forms.Form):
-    reason = forms.CharField(
+    reason = TextField(
         label=_("退回理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("议案将退回居民小组重新议事，理由会写入议案的历史记录。"),
     )
@@ -84,12 +85,12 @@ class BudgetReturnForm(forms.Form):
 class ContributionForm(forms.Form):
     """R9: a contribution as written on the receipt."""
 
-    payer = forms.CharField(
+    payer = LineField(
         label=_("缴款人"), max_length=100, help_text=_("住户（如 3 栋 2 单元 401）或单位名称。不会公开显示。")
     )
     payer_kind = forms.ChoiceField(label=_("缴款人类型"), choices=PayerKind.choices, initial=PayerKind.HOUSEHOLD)
     amount = MoneyField(label=_("金额（元）"))
-    receipt_no = forms.CharField(label=_("收据编号"), max_length=40)
+    receipt_no = LineField(label=_("收据编号"), max_length=40)
     paid_on = forms.DateField(
         label=_("缴款日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         input_formats=["%Y-%m-%d", "%Y/%m/%d"],
@@ -103,13 +104,13 @@ class ContributionForm(forms.Form):
 
 
 class ReversalForm(forms.Form):
-    reason = forms.CharField(label=_("冲正理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = TextField(label=_("冲正理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class BidForm(forms.Form):
-    contractor = forms.CharField(label=_("施工方"), max_length=120)
+    contractor = LineField(label=_("施工方"), max_length=120)
     amount = MoneyField(label=_("报价（元）"))
-    notes = forms.CharField(label=_("说明"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    notes = TextField(label=_("说明"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class PanelField(forms.ModelMultipleChoiceField):
@@ -125,7 +126,7 @@ class BidSelectForm(forms.Form):
         label=_("比选小组"), queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple,
         help_text=_("至少包括一名监督人员。"),
     )
-    reason = forms.CharField(
+    reason = TextField(
         label=_("选定理由"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("选定的不是最低报价时必须写明理由。"),
     )
@@ -144,7 +145,7 @@ class AcceptanceForm(forms.Form):
     )
     satisfaction = forms.ChoiceField(label=_("居民满意度"), choices=Satisfaction.choices, widget=forms.RadioSelect)
     supervisor = forms.ModelChoiceField(label=_("到场监督人"), queryset=User.objects.none())
-    notes = forms.CharField(label=_("验收意见"), max_length=4000, required=False,
+    notes = TextField(label=_("验收意见"), max_length=4000, required=False,
                             widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, supervisors, **kwargs):
@@ -167,7 +168,7 @@ class SupervisionFilterForm(forms.Form):
                                choices=[("", _("全部状态")), *ProposalStatus.choices])
     hold = forms.ChoiceField(label=_("暂停拨付"), required=False,
                              choices=[("", _("不限")), ("open", _("有未解除的暂停")), ("none", _("没有暂停"))])
-    q = forms.CharField(label=_("标题包含"), required=False, max_length=60)
+    q = LineField(label=_("标题包含"), required=False, max_length=60)
 
     def __init__(self, *args, communities, **kwargs):
         super().__init__(*args, **kwargs)
@@ -175,18 +176,18 @@ class SupervisionFilterForm(forms.Form):
 
 
 class OpinionForm(forms.Form):
-    text = forms.CharField(label=_("监督意见"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
+    text = TextField(label=_("监督意见"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
 
 
 class HoldPlaceForm(forms.Form):
-    reason = forms.CharField(
+    reason = TextField(
         label=_("暂停理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("暂停期间不能拨付资金，也不能决算（R11）。"),
     )
 
 
 class HoldLiftForm(forms.Form):
-    reason = forms.CharField(label=_("解除理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = TextField(label=_("解除理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class ChartFilterForm(forms.Form):
@@ -217,8 +218,8 @@ class FundInflowForm(forms.Form):
     kind = forms.ChoiceField(label=_("类别"), choices=[("allocation", _("拨入")), ("donation", _("捐赠"))],
                              initial="allocation")
     amount = MoneyField(label=_("金额（元）"))
-    source = forms.CharField(label=_("来源 / 捐赠人"), max_length=120, required=False)
-    memo = forms.CharField(label=_("说明"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    source = LineField(label=_("来源 / 捐赠人"), max_length=120, required=False)
+    memo = TextField(label=_("说明"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def clean(self):
         data = super().clean()
@@ -235,7 +236,7 @@ class LedgerCorrectForm(forms.Form):
         min_value=-MONEY_CEILING, max_value=MONEY_CEILING,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
-    reason = forms.CharField(label=_("更正理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = TextField(label=_("更正理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
     def clean_amount(self):
         amount = self.cleaned_data["amount"]

@@ -33,6 +33,7 @@ from proposals.history import event_write, lock_proposal
 from proposals.models import MONEY_CEILING, Proposal
 from proposals.services import proposal_transition, require_status
 from yishi.errors import DomainError, PermissionDenied
+from yishi.text import LINE_MAX, check_text
 
 from .enums import EntryKind, FundKind, PayerKind, RefundCause, ReviewDecision, Satisfaction
 from .ledger import entry_write, fund_sums, lock_fund
@@ -96,12 +97,8 @@ def _to_money(value, what: str, *, allow_zero: bool = False, allow_negative: boo
 
 
 def _text(value, what: str, max_length: int, *, required: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise DomainError(_("请填写%(what)s。") % {"what": what})
-    if len(value) > max_length:
-        raise DomainError(_("%(what)s不能超过 %(n)d 个字。") % {"what": what, "n": max_length})
-    return value
+    # Names and numbers are single lines; longer texts may have paragraphs (yishi/text.py).
+    return check_text(value, what, max_length, multiline=max_length > LINE_MAX, required=required)
 
 
 def _to_date(value, what: str) -> date:

@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from yishi.text import LineField
 
 from .enums import NotificationKind
 
@@ -18,4 +19,4 @@ class PreferencesForm(forms.Form):
 
 class MarkReadForm(forms.Form):
     notification = forms.IntegerField(required=False, min_value=1)
-    next = forms.CharField(required=False, max_length=300)
+    next = LineField(required=False, max_length=300)

@@ -3,6 +3,7 @@ from typing import ClassVar
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
+from yishi.text import LineField
 
 
 class LoginForm(AuthenticationForm):
@@ -22,4 +23,4 @@ class LargeTextForm(forms.Form):
     large_text = forms.TypedChoiceField(
         choices=[("1", "on"), ("0", "off")], coerce=lambda v: v == "1"
     )
-    next = forms.CharField(required=False, max_length=2000)
+    next = LineField(required=False, max_length=2000)

@@ -87,6 +87,14 @@ class VoteChoice(models.TextChoices):
     ABSTAIN = "abstain", _("弃权")
 
 
+class ProxyReason(models.TextChoices):
+    """Why community staff entered a member's vote (the detail says which request, paper or meeting)."""
+
+    ASKED = "asked", _("成员本人委托代录")
+    PAPER = "paper", _("纸质表决票")
+    MEETING = "meeting", _("会议现场表决")
+
+
 class BallotOutcome(models.TextChoices):
     PASSED = "passed", _("通过")
     FAILED = "failed", _("未通过")

@@ -14,8 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from councils.models import User
+from yishi.text import LineField, TextField
 
-from .enums import Category, ProposalStatus, VoteChoice
+from .enums import Category, ProposalStatus, ProxyReason, VoteChoice
 from .models import MONEY_CEILING
 
 MAX_LINES = 50
@@ -52,13 +53,13 @@ def _money_field(label, *, minimum=Decimal("0.01"), required=True, help_text="")
 
 
 class BudgetLineForm(forms.Form):
-    item = forms.CharField(label=_("项目"), max_length=120)
+    item = LineField(label=_("项目"), max_length=120)
     quantity = forms.DecimalField(
         label=_("数量"), max_digits=10, decimal_places=2,
         validators=[MinValueValidator(CENT), MaxValueValidator(MAX_QUANTITY)],
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "class": "money-input"}),
     )
-    unit = forms.CharField(label=_("单位"), max_length=20)
+    unit = LineField(label=_("单位"), max_length=20)
     unit_price = _money_field(_("单价（元）"))
 
     def as_line(self) -> tuple:
@@ -76,8 +77,8 @@ BudgetLineFormSet.prefix = "lines"
 class ProposalForm(forms.Form):
     """Title, text, category and the community share; the lines come in ``BudgetLineFormSet``."""
 
-    title = forms.CharField(label=_("标题"), max_length=120)
-    summary = forms.CharField(
+    title = LineField(label=_("标题"), max_length=120)
+    summary = TextField(
         label=_("内容"), max_length=5000, widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("要做什么、为什么、在哪里，写清楚让邻居们看得明白。"),
     )
@@ -104,7 +105,7 @@ class ProposalForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    reason = TextField(label=_("理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class BallotOpenForm(forms.Form):
@@ -123,7 +124,7 @@ class BallotOpenForm(forms.Form):
 
 
 class ObjectionForm(forms.Form):
-    text = forms.CharField(
+    text = TextField(
         label=_("异议内容"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("请写明您不同意的地方和理由。小组议事会会逐条答复。"),
     )
@@ -143,7 +144,7 @@ class ObjectionAnswerForm(forms.Form):
         label=_("答复结果"), widget=forms.RadioSelect,
         choices=[(DISMISS, _("不予采纳（说明理由）")), (UPHOLD, _("采纳：决议退回小组重新议事"))],
     )
-    answer = forms.CharField(label=_("答复内容"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    answer = TextField(label=_("答复内容"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
 
     @property
     def upheld(self) -> bool:
@@ -163,7 +164,30 @@ class VoteForm(forms.Form):
                     empty_label=_("我本人投票"),
                 ),
                 **self.fields,
+                **proxy_reason_fields(required=False),
             }
+
+    def clean(self):
+        data = super().clean()
+        if data.get("voter") is not None and "proxy_reason" in self.fields:
+            if not data.get("proxy_reason"):
+                self.add_error("proxy_reason", _("代录表决必须说明依据。"))
+            if not data.get("proxy_detail"):
+                self.add_error("proxy_detail", _("请写明委托方式、表决票编号或会议。"))
+        return data
+
+
+def proxy_reason_fields(*, required: bool) -> dict:
+    """Why staff enter a member's vote: the kind and a detail, stored on the vote."""
+    return {
+        "proxy_reason": forms.ChoiceField(
+            label=_("代录依据"), choices=[("", "—"), *ProxyReason.choices], required=required,
+        ),
+        "proxy_detail": LineField(
+            label=_("代录说明"), max_length=200, required=required,
+            help_text=_("例如：本人电话委托（时间）、纸质表决票编号、哪次会议现场表决。"),
+        ),
+    }
 
 
 class RatingForm(forms.Form):
@@ -171,7 +195,7 @@ class RatingForm(forms.Form):
         label=_("评分"), coerce=int, widget=forms.RadioSelect,
         choices=[(n, "★" * n) for n in range(5, 0, -1)],
     )
-    comment = forms.CharField(label=_("评价（可不填）"), max_length=1000, required=False,
+    comment = TextField(label=_("评价（可不填）"), max_length=1000, required=False,
                               widget=forms.Textarea(attrs={"rows": 3}))
 
 
@@ -184,12 +208,12 @@ class FollowForm(forms.Form):
 
 class MeetingForm(forms.Form):
     held_at = forms.DateTimeField(label=_("会议时间"), widget=_datetime_local(), help_text=_("北京时间。"))
-    location = forms.CharField(label=_("地点"), max_length=120, required=False)
+    location = LineField(label=_("地点"), max_length=120, required=False)
     attendees = PeopleChoiceField(
         label=_("实到成员"), queryset=User.objects.none(), required=False, widget=forms.CheckboxSelectMultiple,
         help_text=_("应到人数按会议时在任的成员自动计算。"),
     )
-    minutes = forms.CharField(label=_("会议记录"), max_length=20000, widget=forms.Textarea(attrs={"rows": 8}))
+    minutes = TextField(label=_("会议记录"), max_length=20000, widget=forms.Textarea(attrs={"rows": 8}))
     agenda = forms.ModelMultipleChoiceField(
         label=_("议程（讨论的议案）"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple,
     )

@@ -21,6 +21,7 @@ from .enums import (
     Category,
     EventKind,
     ProposalStatus,
+    ProxyReason,
     ThresholdBase,
     VoteChoice,
 )
@@ -29,6 +30,9 @@ User = settings.AUTH_USER_MODEL
 MONEY = {"max_digits": 12, "decimal_places": 2}
 # R3: a sane ceiling for one courtyard project (10 million yuan).
 MONEY_CEILING = Decimal("10000000.00")
+# A resident may file this many objections to one notice: enough to raise each concern
+# separately, too few to block a proposal by volume (each must be answered before it moves on).
+MAX_OBJECTIONS_PER_NOTICE = 3
 
 
 class AppendOnlyError(Exception):
@@ -253,6 +257,11 @@ class Vote(AppendOnlyModel):
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("代录人"), help_text=_("社区工作人员代为录入时填写。"),
     )
+    # Why staff entered this vote for the member; shown to supervisors and in the ballot record.
+    proxy_reason = models.CharField(
+        _("代录依据"), max_length=16, choices=ProxyReason.choices, blank=True, db_default="",
+    )
+    proxy_detail = models.CharField(_("代录说明"), max_length=200, blank=True, db_default="")
 
     class Meta:
         verbose_name = _("投票")
@@ -263,6 +272,14 @@ class Vote(AppendOnlyModel):
             models.UniqueConstraint(fields=["ballot", "voter"], name="vote_once_per_elector"),
             models.CheckConstraint(
                 condition=Q(choice__in=VoteChoice.values), name="vote_choice_valid"
+            ),
+            # A member's own vote carries no reason; a reason is a kind and a detail together.
+            # (vote_cast requires one for every vote staff enter; votes entered before the reason
+            # existed cannot be given one afterwards, votes being append-only.)
+            models.CheckConstraint(
+                condition=(Q(recorded_by__isnull=False) | Q(proxy_reason="", proxy_detail=""))
+                & (Q(proxy_reason="", proxy_detail="") | (~Q(proxy_reason="") & ~Q(proxy_detail=""))),
+                name="vote_proxy_reason_complete",
             ),
         ]
 
@@ -348,12 +365,29 @@ class Objection(models.Model):
     )
     upheld = models.BooleanField(_("采纳"), null=True, blank=True)
     answer = models.TextField(_("答复"), max_length=2000, blank=True)
+    # The resident's n-th objection to this notice (1..MAX_OBJECTIONS_PER_NOTICE) and a digest of
+    # the normalised text: with the constraints below, neither a flood nor a double click gets past.
+    # Empty on objections filed before the limit existed.
+    slot = models.PositiveSmallIntegerField(_("序号"), null=True, blank=True, editable=False)
+    text_key = models.CharField(max_length=64, blank=True, editable=False, db_default="")
 
     class Meta:
         verbose_name = _("异议")
         verbose_name_plural = _("异议")
         ordering = ["filed_at"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["notice", "resident", "slot"], condition=Q(slot__isnull=False),
+                name="objection_slot_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(slot__isnull=True) | Q(slot__gte=1, slot__lte=MAX_OBJECTIONS_PER_NOTICE),
+                name="objection_slots_bounded",
+            ),
+            models.UniqueConstraint(
+                fields=["notice", "resident", "text_key"], condition=~Q(text_key=""),
+                name="objection_text_once",
+            ),
             models.CheckConstraint(
                 condition=(Q(answered_at__isnull=True) & Q(upheld__isnull=True))
                 | (Q(answered_at__isnull=False) & Q(upheld__isnull=False)),
@@ -376,8 +410,8 @@ class AgendaItem(models.Model):
     presenter = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("介绍人")
     )
-    presentation = models.TextField(_("项目介绍"), max_length=4000, blank=True)
-    self_raised_source = models.TextField(_("自筹资金来源"), max_length=2000, blank=True)
+    presentation = models.TextField(_("项目介绍"), max_length=4000, blank=True, db_default="")
+    self_raised_source = models.TextField(_("自筹资金来源"), max_length=2000, blank=True, db_default="")
     presented_at = models.DateTimeField(_("路演记录时间"), null=True, blank=True)
     presentation_recorded_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("路演记录人")

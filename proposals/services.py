@@ -8,6 +8,7 @@ nothing. Lock order everywhere: proposal, then ballot.
 """
 
 import hashlib
+import unicodedata
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
@@ -23,6 +24,7 @@ from councils import policies
 from councils.models import Council, Meeting, ResidentGroup, User
 from yishi.chain import canonical
 from yishi.errors import DomainError, InvalidTransition, PermissionDenied
+from yishi.text import LINE_MAX, check_text
 
 from . import hooks
 from .enums import (
@@ -34,10 +36,12 @@ from .enums import (
     Category,
     EventKind,
     ProposalStatus,
+    ProxyReason,
     VoteChoice,
 )
 from .history import VOTE_FIELDS, electors_digest, event_write, lock_proposal, votes_digest
 from .models import (
+    MAX_OBJECTIONS_PER_NOTICE,
     MONEY_CEILING,
     AgendaItem,
     Ballot,
@@ -90,12 +94,8 @@ def _money(value) -> str:
 
 
 def _require_text(value: str, what: str, max_length: int) -> str:
-    value = "" if value is None else str(value).strip()
-    if not value:
-        raise DomainError(_("请填写%(what)s。") % {"what": what})
-    if len(value) > max_length:
-        raise DomainError(_("%(what)s不能超过 %(n)d 个字。") % {"what": what, "n": max_length})
-    return value
+    # Names and titles are single lines; longer texts may have paragraphs (yishi/text.py).
+    return check_text(value, what, max_length, multiline=max_length > LINE_MAX)
 
 
 def _to_money(value, what: str) -> Decimal:
@@ -557,14 +557,26 @@ def _lock_ballot(ballot: Ballot) -> Ballot:
     return ballot
 
 
-def vote_cast(*, ballot: Ballot, voter: User, choice: str, recorded_by: User | None = None) -> Vote:
+def vote_cast(
+    *, ballot: Ballot, voter: User, choice: str, recorded_by: User | None = None,
+    proxy_reason: str = "", proxy_detail: str = "",
+) -> Vote:
     """R7: an elector votes once; final once cast; nothing after ``closes_at``.
 
     The vote that completes the electorate closes the ballot. ``recorded_by``:
-    community staff recording a paper vote for a member without a phone.
+    community staff entering the vote of a member, who must say why
+    (``proxy_reason``: the member asked, a paper ballot, a meeting; ``proxy_detail``:
+    who asked and how, the ballot paper's number, which meeting). A member who has
+    voted, online or otherwise, cannot be voted for again.
     """
     if choice not in VoteChoice.values:
         raise DomainError(_("请选择赞成、反对或弃权。"))
+    if recorded_by is not None:
+        if proxy_reason not in ProxyReason.values:
+            raise DomainError(_("代录表决必须说明依据：成员本人委托、纸质表决票或会议现场表决。"))
+        proxy_detail = check_text(proxy_detail, _("代录说明（委托方式、表决票编号或会议）"), 200)
+    else:
+        proxy_reason, proxy_detail = "", ""
     now = timezone.now()
     with transaction.atomic():
         proposal = lock_proposal(ballot.proposal)
@@ -579,15 +591,20 @@ def vote_cast(*, ballot: Ballot, voter: User, choice: str, recorded_by: User | N
             raise PermissionDenied(
                 _("您不在这次表决的表决人名单中：名单在表决开始时按当时在任的成员确定（R7）。")
             )
+        already = (
+            _("这位成员已经投过票，投出后不能更改，也不能代录。") if recorded_by is not None
+            else _("您已经投过票了，每人只能投一次，投出后不能更改。")
+        )
         if ballot.votes.filter(voter=voter).exists():
-            raise DomainError(_("您已经投过票了，每人只能投一次，投出后不能更改。"))
+            raise DomainError(already)
         try:
             with transaction.atomic():
                 vote = Vote.objects.create(
-                    ballot=ballot, voter=voter, choice=choice, cast_at=now, recorded_by=recorded_by
+                    ballot=ballot, voter=voter, choice=choice, cast_at=now, recorded_by=recorded_by,
+                    proxy_reason=proxy_reason, proxy_detail=proxy_detail,
                 )
         except IntegrityError as exc:
-            raise DomainError(_("您已经投过票了，每人只能投一次，投出后不能更改。")) from exc
+            raise DomainError(already) from exc
         if ballot.votes.count() >= ballot.electorate_size:
             _close_locked(proposal, ballot, actor=None, now=now)
     return vote
@@ -706,6 +723,14 @@ def notice_publish(*, proposal: Proposal, actor: User) -> Notice:
     return notice
 
 
+def objection_text_key(text: str) -> str:
+    """What makes two objections "the same text": compatibility-normalised, case-folded,
+    without spaces or punctuation ("楼道太窄！" and "楼道太窄 !" are one objection)."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    kept = "".join(c for c in folded if not unicodedata.category(c).startswith(("P", "Z", "C")))
+    return hashlib.sha256(kept.encode()).hexdigest()
+
+
 def objection_file(*, notice: Notice, resident: User, text: str, recorded_by: User | None = None) -> Objection:
     """R5: a verified resident of the group objects while the notice runs."""
     text = _require_text(text, _("异议内容"), 2000)
@@ -724,9 +749,25 @@ def objection_file(*, notice: Notice, resident: User, text: str, recorded_by: Us
             raise DomainError(_("公示还没有开始。"))
         if now >= notice.ends_at:
             raise DomainError(_("公示已于 %(at)s 结束，不能再提出异议。") % {"at": _local(notice.ends_at)})
-        objection = Objection.objects.create(
-            notice=notice, resident=resident, text=text, filed_at=now, recorded_by=recorded_by
-        )
+        # Under the proposal's lock, so two objections of one resident cannot race; the
+        # constraints on (notice, resident, slot) and (…, text_key) make it impossible anyway.
+        mine = list(Objection.objects.filter(notice=notice, resident=resident).values_list("text_key", "text"))
+        key = objection_text_key(text)
+        if any((k or objection_text_key(t)) == key for k, t in mine):
+            raise DomainError(_("这条异议已经提过了，小组议事会会答复；同样的内容不必重复提交。"))
+        if len(mine) >= MAX_OBJECTIONS_PER_NOTICE:
+            raise DomainError(
+                _("每位居民对一项公示最多提出 %(n)d 条异议。如有新的意见，请在已提的异议中说明或联系小组议事会。")
+                % {"n": MAX_OBJECTIONS_PER_NOTICE}
+            )
+        try:
+            with transaction.atomic():
+                objection = Objection.objects.create(
+                    notice=notice, resident=resident, text=text, filed_at=now, recorded_by=recorded_by,
+                    slot=len(mine) + 1, text_key=key,
+                )
+        except IntegrityError as exc:
+            raise DomainError(_("这条异议已经提过了，小组议事会会答复；同样的内容不必重复提交。")) from exc
         event_write(
             proposal=proposal, kind=EventKind.OBJECTION_FILED, actor=recorded_by or resident,
             on_behalf_of=resident if recorded_by else None, data={"objection": objection.pk, "notice": notice.pk},
@@ -899,9 +940,7 @@ def rating_record(*, proposal: Proposal, resident: User, stars: int, comment: st
         raise DomainError(_("请选择 1 到 5 星。")) from exc
     if not 1 <= stars <= 5:
         raise DomainError(_("请选择 1 到 5 星。"))
-    comment = (comment or "").strip()
-    if len(comment) > 1000:
-        raise DomainError(_("评价不能超过 1000 个字。"))
+    comment = check_text(comment, _("评价"), 1000, multiline=True, required=False)
     with transaction.atomic():
         lock_proposal(proposal)
         if not policies.is_resident_of(resident, proposal.group):

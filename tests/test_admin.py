@@ -1,8 +1,11 @@
 """The admin: every councils and proposals model is there; proposal records are read-only."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib import admin
 from django.urls import reverse
+from django.utils import timezone
 
 from councils.models import BoardSeat, Seat
 from proposals.models import ProposalEvent
@@ -112,3 +115,44 @@ def test_r20_admin_lists_elections_but_never_the_roll_or_ballot_papers(admin_cli
     url = reverse("admin:elections_election_change", args=[Election.objects.get().pk])
     assert admin_client.get(url).status_code == 200
 
+
+def _now_fields():
+    now = timezone.localtime() + timedelta(minutes=1)  # after the world's seats began (to the second)
+    return {"starts_at_0": now.strftime("%Y-%m-%d"), "starts_at_1": now.strftime("%H:%M:%S")}
+
+
+def test_admin_seat_beyond_the_council_size_is_a_form_error(admin_client, world):
+    """Issue 9, finding 9: the admin add form goes through seat_assign, which keeps the size."""
+    council = world.community_council
+    seated = Seat.objects.current().filter(council=council).count()
+    world.community.council_size = seated
+    world.community.save(update_fields=["council_size"])
+    newcomer = UserFactory()
+    response = admin_client.post(reverse("admin:councils_seat_add"), {
+        "council": council.pk, "user": newcomer.pk, "role": "member",
+        **_now_fields(),
+    })
+    assert response.status_code == 200  # the form again, with the service's sentence
+    assert "达到社区设定的人数" in response.content.decode()
+    assert not Seat.objects.filter(user=newcomer).exists()
+    assert Seat.objects.current().filter(council=council).count() == seated
+
+
+def test_admin_seat_within_the_council_size_is_added_by_the_service(admin_client, world):
+    council = world.community_council
+    world.community.council_size = Seat.objects.current().filter(council=council).count() + 1
+    world.community.save(update_fields=["council_size"])
+    newcomer = UserFactory()
+    response = admin_client.post(reverse("admin:councils_seat_add"), {
+        "council": council.pk, "user": newcomer.pk, "role": "member",
+        **_now_fields(),
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    seat = Seat.objects.get(user=newcomer)
+    assert seat.assigned_by is not None  # the service recorded who seated the member
+
+
+def test_admin_council_page_lists_seats_without_adding(admin_client, world):
+    council = world.community_council
+    page = admin_client.get(reverse("admin:councils_council_change", args=[council.pk])).content.decode()
+    assert "seats-TOTAL_FORMS" not in page or 'name="seats-0-user"' not in page

@@ -10,6 +10,7 @@ from django.utils import timezone
 from proposals import services as ps
 from proposals.enums import ProposalStatus as S
 from proposals.models import Ballot, Vote
+from yishi.errors import DomainError
 from tests.factories import to_community_vote, to_group_review, to_notice
 from tests.test_views_proposals_support import *  # noqa: F403
 from tests.test_views_proposals_support import (
@@ -271,12 +272,38 @@ def test_vote_recorded_by_staff_on_behalf_of_member(world, client, voting):
     page = text_of(staff.get(url("ballot", ballot.pk)))
     assert "代成员录入纸质表决" in page
     member = world.community_members[5]
-    confirm = text_of(staff.get(url("vote_confirm", ballot.pk), {"voter": member.pk, "choice": "approve"}))
+    reason = {"proxy_reason": "meeting", "proxy_detail": "12 月 1 日议事会现场"}
+    confirm = text_of(staff.get(url("vote_confirm", ballot.pk), {"voter": member.pk, "choice": "approve", **reason}))
     assert f"您确定代 {member.full_name} 投赞成票吗" in confirm
-    response = staff.post(url("vote", ballot.pk), {"voter": member.pk, "choice": "approve", "confirm": "on"})
+    assert 'name="proxy_detail" value="12 月 1 日议事会现场"' in confirm  # carried to the final POST
+    response = staff.post(url("vote", ballot.pk), {"voter": member.pk, "choice": "approve", "confirm": "on", **reason})
     assert response.status_code == 302
     vote = Vote.objects.get(ballot=ballot)
     assert vote.voter == member and vote.recorded_by == world.staff
+    assert vote.proxy_reason == "meeting" and vote.proxy_detail == "12 月 1 日议事会现场"
+    record = text_of(staff.get(url("ballot", ballot.pk)))
+    assert "会议现场表决 · 12 月 1 日议事会现场" in record  # shown in the ballot's record
+
+
+def test_vote_recorded_by_staff_needs_a_reason(world, client, voting):
+    _proposal, ballot = voting
+    member = world.community_members[5]
+    response = as_user(client, world.staff).post(
+        url("vote", ballot.pk), {"voter": member.pk, "choice": "approve", "confirm": "on"}
+    )
+    assert response.status_code == 200
+    assert "代录表决必须说明依据" in text_of(response)
+    assert not Vote.objects.filter(ballot=ballot).exists()
+
+
+def test_vote_cast_by_staff_without_a_reason_is_refused_by_the_service(world, voting):
+    from proposals import services
+
+    _proposal, ballot = voting
+    with pytest.raises(DomainError, match="代录表决必须说明依据"):
+        services.vote_cast(ballot=ballot, voter=world.community_members[5], choice="approve",
+                           recorded_by=world.staff)
+    assert not Vote.objects.filter(ballot=ballot).exists()
 
 
 def test_staff_cannot_record_for_someone_outside_the_electorate(world, client, voting):

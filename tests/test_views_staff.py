@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from councils.enums import CouncilKind
 from councils.models import BoardSeat, Residency, Seat
+from proposals import services as ps
 from proposals.enums import ProposalStatus as S
 from proposals.models import Objection, Proposal, ProposalEvent, Vote
 from tests.factories import UserFactory, build_world, make_resident, to_community_vote, to_notice, to_submitted
@@ -211,17 +212,46 @@ def test_proxy_vote_recorded_as_entered_by_staff(client, w):
     p, ballot = to_community_vote(w)
     member = w.community_members[0]
     response = as_user(client, w.staff).post(
-        reverse("councils:proxy_vote", args=[ballot.pk]), {"account": member.username, "choice": "oppose"}
+        reverse("councils:proxy_vote", args=[ballot.pk]),
+        {"account": member.username, "choice": "oppose", "proxy_reason": "paper", "proxy_detail": "表决票 0012"},
     )
     assert response.status_code == 302
     vote = Vote.objects.get(ballot=ballot, voter=member)
     assert vote.choice == "oppose" and vote.recorded_by == w.staff
+    assert vote.proxy_reason == "paper" and vote.proxy_detail == "表决票 0012"
+
+
+def test_proxy_vote_without_a_reason_is_refused(client, w):
+    """Issue 9, finding 8: staff must say why they enter a member's vote."""
+    p, ballot = to_community_vote(w)
+    member = w.community_members[0]
+    response = as_user(client, w.staff).post(
+        reverse("councils:proxy_vote", args=[ballot.pk]), {"account": member.username, "choice": "oppose"}
+    )
+    assert response.status_code == 200
+    assert "代录依据" in response.content.decode()
+    assert not Vote.objects.filter(ballot=ballot).exists()
+
+
+def test_proxy_vote_cannot_override_a_member_who_voted_online(client, w):
+    p, ballot = to_community_vote(w)
+    member = w.community_members[0]
+    ps.vote_cast(ballot=ballot, voter=member, choice="approve")
+    response = as_user(client, w.staff).post(
+        reverse("councils:proxy_vote", args=[ballot.pk]),
+        {"account": member.username, "choice": "oppose", "proxy_reason": "asked", "proxy_detail": "电话委托"},
+    )
+    assert response.status_code == 200
+    assert "已经投过票" in response.content.decode()
+    vote = Vote.objects.get(ballot=ballot, voter=member)
+    assert vote.choice == "approve" and vote.recorded_by is None
 
 
 def test_proxy_vote_for_non_elector_is_refused_with_the_reason(client, w):
     p, ballot = to_community_vote(w)
     response = as_user(client, w.staff).post(
-        reverse("councils:proxy_vote", args=[ballot.pk]), {"account": w.residents[0].username, "choice": "approve"}
+        reverse("councils:proxy_vote", args=[ballot.pk]),
+        {"account": w.residents[0].username, "choice": "approve", "proxy_reason": "paper", "proxy_detail": "1"},
     )
     assert response.status_code == 200
     assert "表决人名单" in response.content.decode()

@@ -119,6 +119,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.middleware.DomainErrorMiddleware",
+    "portal.ratelimit.RateLimitMiddleware",  # 429 on a flood of any creating form
     # Last, as django-axes asks: turns a login refused for too many failures into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -1,7 +1,7 @@
 """Reports for street-office staff and supervisors: exports (XLSX, CSV) and SVG charts."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,11 +18,14 @@ CONTENT_TYPES = {
 }
 
 
-def _download(table, fmt: str, filename: str) -> HttpResponse:
+def _download(table, fmt: str, filename: str):
+    """CSV streams row by row; XLSX (a zip, written whole) comes from a temporary file."""
     if fmt not in CONTENT_TYPES:
         raise Http404
-    body = exports.to_csv(table) if fmt == "csv" else exports.to_xlsx(table)
-    response = HttpResponse(body, content_type=CONTENT_TYPES[fmt])
+    if fmt == "csv":
+        response = StreamingHttpResponse(exports.csv_chunks(table), content_type=CONTENT_TYPES[fmt])
+    else:
+        response = FileResponse(exports.xlsx_file(table), content_type=CONTENT_TYPES[fmt])
     # ASCII file name for every browser; the sheet itself carries the Chinese title.
     response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
     response["Cache-Control"] = "private, no-store"

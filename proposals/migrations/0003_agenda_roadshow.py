@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='agendaitem',
             name='presentation',
-            field=models.TextField(blank=True, max_length=4000, verbose_name='项目介绍'),
+            field=models.TextField(blank=True, db_default='', max_length=4000, verbose_name='项目介绍'),
         ),
         migrations.AddField(
             model_name='agendaitem',
@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='agendaitem',
             name='self_raised_source',
-            field=models.TextField(blank=True, max_length=2000, verbose_name='自筹资金来源'),
+            field=models.TextField(blank=True, db_default='', max_length=2000, verbose_name='自筹资金来源'),
         ),
         migrations.CreateModel(
             name='RoadshowQuestion',

@@ -238,7 +238,10 @@ def vote(request, pk):
     voter = form.cleaned_data.get("voter")
     try:
         if voter is not None and voter.pk != request.user.pk:
-            services.vote_cast(ballot=ballot, voter=voter, choice=form.cleaned_data["choice"], recorded_by=request.user)
+            services.vote_cast(
+                ballot=ballot, voter=voter, choice=form.cleaned_data["choice"], recorded_by=request.user,
+                proxy_reason=form.cleaned_data["proxy_reason"], proxy_detail=form.cleaned_data["proxy_detail"],
+            )
         else:
             services.vote_cast(ballot=ballot, voter=request.user, choice=form.cleaned_data["choice"])
     except DomainError as error:

@@ -1,0 +1,187 @@
+"""Issue 9, finding 7: limits that protect the process.
+
+A resident files at most MAX_OBJECTIONS_PER_NOTICE objections per notice and the same
+text once (services and constraints, also under concurrent filing on PostgreSQL); every
+form that creates rows is rate-limited with a clear 429 page, and the limit lets people
+through when the cache (Redis) is down.
+"""
+
+import threading
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
+
+from notifications.models import Notification
+from portal import ratelimit
+from proposals import services as ps
+from proposals.models import MAX_OBJECTIONS_PER_NOTICE, Objection
+from tests.factories import build_world, to_notice
+from tests.test_views_funding import as_user
+from yishi.errors import DomainError
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_limit_is_three():
+    assert MAX_OBJECTIONS_PER_NOTICE == 3
+
+
+def test_objections_per_resident_and_notice_are_bounded(world):
+    proposal, notice = to_notice(world)
+    resident = world.residents[1]
+    for n in range(MAX_OBJECTIONS_PER_NOTICE):
+        ps.objection_file(notice=notice, resident=resident, text=f"第{n}条：太贵了")
+    notifications = Notification.objects.count()
+    with pytest.raises(DomainError, match="最多提出 3 条异议"):
+        ps.objection_file(notice=notice, resident=resident, text="第四条：还是太贵")
+    assert Objection.objects.filter(notice=notice, resident=resident).count() == MAX_OBJECTIONS_PER_NOTICE
+    assert Notification.objects.count() == notifications
+    # Another resident still may object.
+    ps.objection_file(notice=notice, resident=world.residents[2], text="太贵了")
+
+
+@pytest.mark.parametrize("again", ["太贵了", " 太贵了！", "太贵了 !", "太 贵 了。", "ＴＯＯ", "too"])
+def test_identical_text_once_normalised(world, again):
+    proposal, notice = to_notice(world)
+    first = "ＴＯＯ!" if again in ("ＴＯＯ", "too") else "太贵了"
+    ps.objection_file(notice=notice, resident=world.residents[1], text=first)
+    with pytest.raises(DomainError, match="已经提过了"):
+        ps.objection_file(notice=notice, resident=world.residents[1], text=again)
+    assert Objection.objects.filter(notice=notice).count() == 1
+
+
+def test_identical_text_by_another_resident_is_theirs_to_file(world):
+    proposal, notice = to_notice(world)
+    ps.objection_file(notice=notice, resident=world.residents[1], text="太贵了")
+    ps.objection_file(notice=notice, resident=world.residents[2], text="太贵了")
+    assert Objection.objects.filter(notice=notice).count() == 2
+
+
+def test_the_database_refuses_a_fourth_slot_and_a_repeated_text(world):
+    proposal, notice = to_notice(world)
+    first = ps.objection_file(notice=notice, resident=world.residents[1], text="太贵了")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Objection.objects.create(notice=notice, resident=world.residents[1], text="x", slot=first.slot,
+                                 text_key="other")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Objection.objects.create(notice=notice, resident=world.residents[1], text="x", slot=2,
+                                 text_key=first.text_key)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Objection.objects.create(notice=notice, resident=world.residents[1], text="x",
+                                 slot=MAX_OBJECTIONS_PER_NOTICE + 1, text_key="new")
+
+
+def test_objection_page_says_the_limit(world, client):
+    proposal, notice = to_notice(world)
+    client = as_user(client, world.residents[1])
+    url = reverse("proposals:objection_file", args=[proposal.pk])
+    for n in range(MAX_OBJECTIONS_PER_NOTICE):
+        assert client.post(url, {"obj-text": f"意见{n}"}).status_code == 302
+    response = client.post(url, {"obj-text": "意见四"})
+    assert response.status_code in (200, 409)
+    assert "最多提出 3 条异议" in response.content.decode()
+    assert Objection.objects.filter(notice=notice).count() == MAX_OBJECTIONS_PER_NOTICE
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_objections_of_one_resident_stay_within_the_limit(postgres):
+    world = build_world(community_seats=5)
+    proposal, notice = to_notice(world)
+    resident = world.residents[1]
+    barrier = threading.Barrier(8)
+    outcomes = []
+
+    def file(n):
+        try:
+            barrier.wait()
+            ps.objection_file(notice=notice, resident=resident, text="同一条" if n % 2 else f"第{n}条")
+            outcomes.append("ok")
+        except DomainError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=file, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    rows = Objection.objects.filter(notice=notice, resident=resident)
+    assert rows.count() == outcomes.count("ok") <= MAX_OBJECTIONS_PER_NOTICE
+    assert rows.filter(text="同一条").count() <= 1
+    assert outcomes.count("refused") == 8 - rows.count()
+
+
+# --------------------------------------------------------------------------- rate limits
+
+
+def test_every_creating_form_has_a_rate_limit():
+    from django.urls import get_resolver
+
+    names = set()
+    for ns in ("proposals", "funding", "councils"):
+        resolver = get_resolver().namespace_dict[ns][1]
+        names |= {f"{ns}:{n}" for n in resolver.reverse_dict if isinstance(n, str)}
+    creating = {
+        "proposals:create", "proposals:objection_file", "proposals:rate", "proposals:vote", "proposals:meeting_new",
+        "proposals:agenda_add", "funding:contribution_add", "funding:bid_add", "funding:acceptance_add",
+        "funding:opinion_add", "funding:hold_place", "funding:fund_create", "funding:fund_inflow",
+        "funding:fund_correct", "councils:proxy_vote", "councils:proxy_objection", "councils:resident_register",
+        "councils:seat_assign", "councils:board_seat_assign",
+    }
+    assert creating - names == set()  # the names are real
+    assert set(ratelimit.LIMITS) - names == set()  # and so are the table's
+    assert creating <= set(ratelimit.LIMITS)
+
+
+def test_objection_flood_gets_a_429_with_a_sentence(world, client, monkeypatch):
+    monkeypatch.setitem(ratelimit.LIMITS, "proposals:objection_file", (2, 600))
+    proposal, notice = to_notice(world)
+    client = as_user(client, world.residents[1])
+    url = reverse("proposals:objection_file", args=[proposal.pk])
+    assert client.post(url, {"obj-text": "一"}).status_code == 302
+    assert client.post(url, {"obj-text": "二"}).status_code == 302
+    response = client.post(url, {"obj-text": "三"})
+    assert response.status_code == 429
+    assert "提交得太多了" in response.content.decode()
+    assert response["Retry-After"] == "600"
+    assert Objection.objects.filter(notice=notice).count() == 2
+    # Someone else is not limited by it.
+    assert as_user(client, world.residents[2]).post(url, {"obj-text": "三"}).status_code == 302
+
+
+def test_rate_limit_allows_when_the_cache_is_down(world, client, monkeypatch):
+    """Redis down (a closed port): the flood guard lets people through, never a 500, and the
+    per-notice limit in the database still holds."""
+    from django.core.cache.backends.redis import RedisCache
+
+    monkeypatch.setattr(ratelimit, "cache", RedisCache("redis://127.0.0.1:1/0", {}))
+    monkeypatch.setitem(ratelimit.LIMITS, "proposals:objection_file", (1, 600))
+    assert ratelimit.spend("yishi:rate:test", 1, 60) is True
+    proposal, notice = to_notice(world)
+    client = as_user(client, world.residents[1])
+    url = reverse("proposals:objection_file", args=[proposal.pk])
+    for n in range(MAX_OBJECTIONS_PER_NOTICE):
+        assert client.post(url, {"obj-text": f"意见{n}"}).status_code == 302
+    response = client.post(url, {"obj-text": "意见四"})
+    assert response.status_code in (200, 409)
+    assert "最多提出 3 条异议" in response.content.decode()
+    assert Objection.objects.filter(notice=notice).count() == MAX_OBJECTIONS_PER_NOTICE
+
+
+def test_get_requests_are_never_limited(world, client, monkeypatch):
+    monkeypatch.setitem(ratelimit.LIMITS, "proposals:create", (1, 600))
+    client = as_user(client, world.residents[1])
+    for _ in range(3):
+        assert client.get(reverse("proposals:create")).status_code == 200
