@@ -72,3 +72,11 @@ def warn_fund_calendar() -> int:
         lead_days=getattr(settings, "FUND_CALENDAR_LEAD_DAYS", FUND_CALENDAR_LEAD_DAYS),
         details=_details,
     )
+
+
+@shared_task(name="funding.tasks.post_foundation_accounts")
+def post_foundation_accounts() -> int:
+    """R21: on the 1st, post every foundation's accounts for the month that ended (idempotent)."""
+    from .foundation import post_last_months_accounts
+
+    return len(post_last_months_accounts())

@@ -255,6 +255,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "warn-fund-calendar": {"task": "funding.tasks.warn_fund_calendar", "schedule": crontab(hour=9, minute=30)},
     "send-digests": {"task": "notifications.tasks.send_digests", "schedule": crontab(hour=18, minute=0)},
+    "post-foundation-accounts": {
+        "task": "funding.tasks.post_foundation_accounts",
+        "schedule": crontab(day_of_month=1, hour=6, minute=0),
+    },
 }
 
 # Mail (Django 6.1 MAILERS): console unless EMAIL_HOST is set, SMTP then.
