@@ -363,7 +363,8 @@ def monthly_figures(fund: Fund, month: date) -> dict:
     before = LedgerEntry.objects.filter(fund=fund, created_at__lt=start).aggregate(b=Sum("balance_delta"))["b"]
     opening = before or ZERO
     donations = {
-        d.entry_id: d for d in Donation.objects.filter(fund=fund, entry__in=[e.pk for e in entries])
+        d.entry_id: d
+        for d in Donation.objects.filter(fund=fund, entry__in=[e.pk for e in entries]).select_related("fund")
     }
     reversed_kinds = dict(
         Donation.objects.filter(fund=fund, reversal_entry__in=[e.pk for e in entries]).values_list(
@@ -442,3 +443,29 @@ def post_last_months_accounts(today: date | None = None) -> list[MonthlyAccount]
     for fund in Fund.objects.filter(kind=FundKind.FOUNDATION, year=last.year).order_by("pk"):
         posted.append(monthly_account_post(fund=fund, month=last))
     return posted
+
+
+# --------------------------------------------------------------------------- reads for the pages
+
+
+def purpose_rows(fund: Fund) -> list[dict]:
+    """Per designated purpose, given / spent / left, labelled (for the fund page); proposals in one query."""
+    lefts = purpose_left(fund)
+    ids = [int(v) for k, v in lefts if k == "proposal"]
+    titles = dict(Proposal.objects.filter(pk__in=ids).values_list("pk", "title")) if ids else {}
+    rows = [{"key": k, "label": purpose_label(k, titles), **v} for k, v in lefts.items()]
+    return sorted(rows, key=lambda r: (r["key"][0], r["label"]))
+
+
+def paid_for(fund: Fund):
+    """Projects the foundation paid (its release entries), newest first."""
+    return (
+        LedgerEntry.objects.filter(fund=fund, kind=EntryKind.RELEASE)
+        .select_related("proposal__group")
+        .order_by("-seq")
+    )
+
+
+def consenting_donations(fund: Fund):
+    """Standing donations whose donors agreed to publish their names (the public list)."""
+    return Donation.objects.filter(fund=fund, publish_name=True, reversed_at__isnull=True).order_by("-receipt_no")
