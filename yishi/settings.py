@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "funding",
     "notifications",
     "portal",
+    "ninja",  # django-ninja: its docs page's assets come from our static files, not a CDN
+    "api",
 ]
 
 MIDDLEWARE = [

@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("proposals.urls")),
     path("", include("funding.urls")),
     path("", include("notifications.urls")),
+    path("", include("api.urls")),
 ]
