@@ -428,7 +428,10 @@ def monthly_account_post(*, fund: Fund, month: date) -> MonthlyAccount:
         existing = MonthlyAccount.objects.filter(fund=fund, month=month).first()
         if existing is not None:
             return existing
-        head = LedgerEntry.objects.filter(fund=fund).order_by("-seq").values("seq", "hash").first()
+        head = (
+            LedgerEntry.objects.filter(fund=fund, created_at__lte=timezone.now())
+            .order_by("-seq").values("seq", "hash").first()
+        )
         return MonthlyAccount.objects.create(
             fund=fund, month=month, data=monthly_figures(fund, month),
             chain_seq=head["seq"] if head else 0, chain_head=head["hash"] if head else GENESIS,

@@ -28,6 +28,7 @@ urlpatterns = [
     path("proposals/<int:pk>/money/settlement/", views.settlement_add, name="settlement_add"),
     path("proposals/<int:pk>/money/refunds/<int:refund_pk>/paid/", views.refund_paid, name="refund_paid"),
     # Community foundations (R21): public pages, then staff and the foundation's managers.
+    path("foundations/", views.foundation_list, name="foundations"),
     path("foundations/<int:pk>/", views.foundation_page, name="foundation"),
     path("foundations/<int:pk>/donations/<int:no>/", views.donation_public, name="donation_public"),
     path("foundations/<int:pk>/accounts/<int:year>-<int:month>/", views.monthly_accounts, name="monthly_accounts"),

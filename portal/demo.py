@@ -47,6 +47,7 @@ from councils.models import (
     User,
 )
 from funding import services as fs
+from funding.demo_foundation import seed_foundation
 from funding.enums import FundKind, Satisfaction
 from funding.models import Fund, Settlement
 from notifications.models import Notification
@@ -396,6 +397,7 @@ class DemoBuilder:
             self._case_draft()
             self._case_yudong()
             self._case_jinheyuan()
+            seed_foundation(self)  # 晋阳's community foundation: donations, two projects, monthly accounts
         self._date_notifications()
         return self.report
 

@@ -191,3 +191,15 @@ def test_r21_manage_page_queries_constant(client, w, fund, django_assert_num_que
     with django_assert_num_queries(n):
         response = client.get(url)
     assert "丙" in response.content.decode()
+
+
+def test_r21_foundation_list_is_public_and_queries_constant(client, w, fund, django_assert_num_queries):
+    url = reverse("funding:foundations")
+    n = count_queries(client, url)
+    fs.fund_create(community=w.community, year=current_year() - 1, actor=w.street_staff, kind=FundKind.FOUNDATION)
+    fs.fund_create(community=w.community, year=current_year() - 2, actor=w.street_staff, kind=FundKind.FOUNDATION)
+    fs.fund_create(community=w.community, year=current_year(), actor=w.street_staff)  # public service: not listed
+    with django_assert_num_queries(n):
+        body = client.get(url).content.decode()
+    assert body.count("/foundations/") >= 3
+    assert reverse("funding:foundation", args=[fund.pk]) in body

@@ -6,6 +6,7 @@ from .foundation import (  # noqa: F401
     donation_receipt,
     donation_reverse,
     donations_manage,
+    foundation_list,
     foundation_page,
     foundation_settings,
     monthly_accounts,

@@ -58,6 +58,14 @@ def _public_url(donation) -> str:
 # --------------------------------------------------------------------------- public
 
 
+def foundation_list(request):
+    """Every community foundation, newest year first (public)."""
+    qs = Fund.objects.filter(kind=FundKind.FOUNDATION).select_related("community").order_by(
+        "community__name", "-year")
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "funding/foundation_list.html", {"page": page})
+
+
 def foundation_page(request, pk):
     """What the foundation is for, how to give, what it paid for, purposes, donors who consented."""
     fund = _foundation(pk)
