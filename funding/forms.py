@@ -255,7 +255,10 @@ class DonationForm(forms.Form):
                                  help_text=_("匿名捐赠不填。"))
     amount = MoneyField(label=_("金额（元）"))
     method = forms.ChoiceField(label=_("捐赠方式"), choices=DonationMethod.choices, initial=DonationMethod.CASH)
-    paid_on = forms.DateField(label=_("捐赠日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    paid_on = forms.DateField(
+        label=_("捐赠日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d", "%Y/%m/%d"],
+    )
     publish_name = forms.BooleanField(label=_("捐赠人同意公开姓名"), required=False)
     purpose_category = forms.ChoiceField(label=_("指定用途：项目类别"), required=False)
     purpose_proposal = forms.ModelChoiceField(label=_("指定用途：议案"), required=False, queryset=None)
