@@ -210,3 +210,29 @@ def test_r22_docs_page_uses_local_assets_under_the_csp(client, db):
     assert "Content-Security-Policy" in response.headers
     about = client.get("/api/")
     assert about.status_code == 200 and "curl" in about.content.decode()
+
+
+# --------------------------------------------------------------------------- query counts
+
+
+def test_r22_list_queries_constant_in_items(client, data, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    w = data["world"]
+    counts = {}
+    for endpoint in LIST_ENDPOINTS:
+        with CaptureQueriesContext(connection) as ctx:
+            assert get(client, endpoint).status_code == 200
+        counts[endpoint] = len(ctx.captured_queries)
+    more = old_world(group_seats=3, community_seats=3, prefix="乙")
+    fund = fs.fund_create(community=more.community, year=current_year(), actor=more.street_staff,
+                          kind=FundKind.FOUNDATION)
+    for n in range(3):
+        fs.donation_record(fund=fund, actor=more.staff, donor_kind=DonorKind.RESIDENT, donor_name=f"乙{n}",
+                           amount="1.00", method="cash", paid_on=timezone.localdate(), publish_name=True)
+    drive_to_approved(more)
+    assert w.community.pk != more.community.pk
+    for endpoint in LIST_ENDPOINTS:
+        with django_assert_num_queries(counts[endpoint]):
+            assert get(client, endpoint).status_code == 200
