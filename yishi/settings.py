@@ -247,6 +247,9 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Scheduled jobs (celery beat), described in docs/operations.md. Each is idempotent,
 # so a missed or doubled run only delays or repeats nothing.
+# Open data API (api app): requests per client address, through the cache (ninja's AnonRateThrottle).
+API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "600/m")
+
 CELERY_BEAT_SCHEDULE = {
     "close-due-ballots": {"task": "proposals.tasks.close_due_ballots", "schedule": 60.0},
     "remind-ballot-electors": {"task": "notifications.tasks.remind_ballot_electors", "schedule": 900.0},
