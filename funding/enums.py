@@ -77,3 +77,19 @@ class Satisfaction(models.TextChoices):
 class RefundCause(models.TextChoices):
     SAVINGS = "savings", _("项目结余")
     WITHDRAWAL = "withdrawal", _("议案撤回")
+
+
+class DonorKind(models.TextChoices):
+    """R21: who gave to a community foundation."""
+
+    RESIDENT = "resident", _("居民")
+    ORGANISATION = "organisation", _("社会组织")
+    LOCAL_UNIT = "local_unit", _("驻区单位")
+    ENTERPRISE = "enterprise", _("企业")
+    ANONYMOUS = "anonymous", _("匿名")
+
+
+class DonationMethod(models.TextChoices):
+    CASH = "cash", _("现金")
+    TRANSFER = "transfer", _("银行转账")
+    COLLECTION = "collection", _("微信/支付宝收款记录")

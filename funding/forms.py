@@ -12,7 +12,7 @@ from proposals.enums import ProposalStatus
 from proposals.models import MONEY_CEILING
 from yishi.text import LineField, TextField
 
-from .enums import FundKind, PayerKind, Satisfaction
+from .enums import DonationMethod, DonorKind, FundKind, PayerKind, Satisfaction
 
 CENT = Decimal("0.01")
 
@@ -243,3 +243,73 @@ class LedgerCorrectForm(forms.Form):
         if amount == 0:
             raise forms.ValidationError(_("更正金额不能为 0。"))
         return amount
+
+
+# --------------------------------------------------------------------------- community foundations (R21)
+
+
+class DonationForm(forms.Form):
+    """R21: a donation as staff record it from the receipt book or the collection record."""
+
+    donor_kind = forms.ChoiceField(label=_("捐赠人类型"), choices=DonorKind.choices, initial=DonorKind.RESIDENT)
+    donor_name = forms.CharField(label=_("捐赠人姓名或名称"), max_length=120, required=False,
+                                 help_text=_("匿名捐赠不填。"))
+    amount = MoneyField(label=_("金额（元）"))
+    method = forms.ChoiceField(label=_("捐赠方式"), choices=DonationMethod.choices, initial=DonationMethod.CASH)
+    paid_on = forms.DateField(
+        label=_("捐赠日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d", "%Y/%m/%d"],
+    )
+    publish_name = forms.BooleanField(label=_("捐赠人同意公开姓名"), required=False)
+    purpose_category = forms.ChoiceField(label=_("指定用途：项目类别"), required=False)
+    purpose_proposal = forms.ModelChoiceField(label=_("指定用途：议案"), required=False, queryset=None)
+
+    def __init__(self, *args, fund, **kwargs):
+        from proposals.enums import Category
+        from proposals.models import Proposal
+
+        super().__init__(*args, **kwargs)
+        self.fields["purpose_category"].choices = [("", _("不限用途"))] + list(Category.choices)
+        self.fields["purpose_proposal"].queryset = (
+            Proposal.objects.filter(group__community=fund.community)
+            .exclude(status__in=[ProposalStatus.DRAFT, ProposalStatus.WITHDRAWN])
+            .order_by("-pk")
+        )
+        self.fields["paid_on"].initial = timezone.localdate()
+
+    def clean_donor_name(self):
+        return (self.cleaned_data.get("donor_name") or "").strip()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("purpose_category") and data.get("purpose_proposal"):
+            self.add_error("purpose_proposal", _("指定用途只能选一项：项目类别或议案。"))
+        if data.get("donor_kind") == DonorKind.ANONYMOUS and data.get("donor_name"):
+            self.add_error("donor_name", _("匿名捐赠不登记姓名。"))
+        if data.get("donor_kind") and data.get("donor_kind") != DonorKind.ANONYMOUS and not data.get("donor_name"):
+            self.add_error("donor_name", _("请填写捐赠人姓名或名称。"))
+        return data
+
+    @property
+    def purpose(self):
+        return self.cleaned_data.get("purpose_proposal") or self.cleaned_data.get("purpose_category") or None
+
+
+class DonationReverseForm(forms.Form):
+    reason = forms.CharField(label=_("冲正理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError(_("请填写冲正理由。"))
+        return reason
+
+
+class FoundationSettingsForm(forms.Form):
+    purpose_text = forms.CharField(label=_("基金宗旨"), max_length=2000, required=False,
+                                   widget=forms.Textarea(attrs={"rows": 3}))
+    giving_text = forms.CharField(label=_("捐赠方式"), max_length=2000, required=False,
+                                  widget=forms.Textarea(attrs={"rows": 3}),
+                                  help_text=_("收款账户、开户行、联系人等，会公开显示。"))
+    giving_qr_text = forms.CharField(label=_("收款码内容"), max_length=300, required=False,
+                                     help_text=_("用扫码工具读出收款码中的链接，粘贴在这里。"))

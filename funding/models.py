@@ -20,6 +20,8 @@ from proposals.enums import DEFAULT_NEGATIVE_LIST, Category
 from proposals.models import Proposal, Resolution
 
 from .enums import (
+    DonationMethod,
+    DonorKind,
     EntryKind,
     FundKind,
     PayerKind,
@@ -72,6 +74,18 @@ class Fund(models.Model):
     created_at = models.DateTimeField(_("设立时间"), default=timezone.now)
     created_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("设立人")
+    )
+    # R21: besides community staff, the people who run a community foundation record its donations.
+    managers = models.ManyToManyField(User, blank=True, related_name="managed_funds", verbose_name=_("基金管理人"))
+    # Public foundation page: what the fund is for and how to give (no payment goes through Yishi).
+    purpose_text = models.TextField(_("基金宗旨"), max_length=2000, blank=True)
+    giving_text = models.TextField(
+        _("捐赠方式"), max_length=2000, blank=True, help_text=_("收款账户、开户行、联系人等，会公开显示。")
+    )
+    # The text a collection QR code carries (e.g. "wxp://..."): Yishi draws the code from it, so no
+    # image upload or media storage is needed.
+    giving_qr_text = models.CharField(
+        _("收款码内容"), max_length=300, blank=True, help_text=_("用扫码工具读出收款码中的链接，粘贴在这里。"),
     )
 
     class Meta:
@@ -581,3 +595,184 @@ class HistoryFinding(models.Model):
     def __str__(self) -> str:
         row = f" row {self.row}" if self.row is not None else ""
         return f"{self.source}: {self.table}{row}: {self.message}"
+
+
+class ReceiptCounter(models.Model):
+    """R21: the last receipt number given for a fund (a fund is one community, one year, one kind).
+
+    Locked with ``select_for_update`` in the transaction that records the donation, so a
+    number is taken exactly when its donation is written: never shared, never skipped.
+    """
+
+    fund = models.OneToOneField(Fund, on_delete=models.PROTECT, related_name="receipt_counter")
+    last_no = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("收据编号计数")
+        verbose_name_plural = _("收据编号计数")
+
+    def __str__(self) -> str:
+        return f"{self.fund} · {self.last_no}"
+
+
+class Donation(models.Model):
+    """捐赠 to a community foundation (R21): one DONATION ledger entry, a gap-free receipt number.
+
+    Never edited: a mistake is reversed (a CORRECTION entry of the opposite amount,
+    with a reason) and recorded again. ``publish_name`` is the donor's consent; without
+    it the name appears nowhere outside staff pages, the ledger included.
+    """
+
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="donations", verbose_name=_("基金"))
+    receipt_no = models.PositiveIntegerField(_("收据号"))
+    donor_kind = models.CharField(_("捐赠人类型"), max_length=16, choices=DonorKind.choices)
+    donor_name = models.CharField(_("捐赠人"), max_length=120, blank=True)
+    amount = models.DecimalField(_("金额"), **MONEY)
+    method = models.CharField(_("捐赠方式"), max_length=16, choices=DonationMethod.choices)
+    paid_on = models.DateField(_("捐赠日期"))
+    publish_name = models.BooleanField(_("同意公开姓名"), default=False)
+    purpose_category = models.CharField(_("指定用途类别"), max_length=24, choices=Category.choices, blank=True)
+    purpose_proposal = models.ForeignKey(
+        Proposal, on_delete=models.PROTECT, null=True, blank=True, related_name="designated_donations",
+        verbose_name=_("指定用于议案"),
+    )
+    entry = models.OneToOneField(
+        LedgerEntry, on_delete=models.PROTECT, related_name="donation", verbose_name=_("流水")
+    )
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("登记人"))
+    recorded_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+    reversal_entry = models.OneToOneField(
+        LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_donation",
+        verbose_name=_("冲正流水"),
+    )
+    reversed_at = models.DateTimeField(_("冲正时间"), null=True, blank=True)
+    reversed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("冲正人")
+    )
+    reversal_reason = models.TextField(_("冲正理由"), max_length=2000, blank=True)
+
+    class Meta:
+        verbose_name = _("捐赠")
+        verbose_name_plural = _("捐赠")
+        ordering = ["fund", "receipt_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["fund", "receipt_no"], name="donation_receipt_unique"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="donation_amount_positive"),
+            models.CheckConstraint(condition=Q(receipt_no__gt=0), name="donation_receipt_positive"),
+            # R21: an anonymous donation carries no name (and so nothing to publish); any other carries one.
+            models.CheckConstraint(
+                condition=Q(donor_kind=DonorKind.ANONYMOUS, donor_name="", publish_name=False)
+                | (~Q(donor_kind=DonorKind.ANONYMOUS) & ~Q(donor_name="")),
+                name="donation_anonymous_has_no_name",
+            ),
+            models.CheckConstraint(
+                condition=Q(purpose_category="") | Q(purpose_proposal__isnull=True),
+                name="donation_one_purpose",
+            ),
+            models.CheckConstraint(
+                condition=Q(reversed_at__isnull=True, reversed_by__isnull=True, reversal_entry__isnull=True,
+                            reversal_reason="")
+                | (Q(reversed_at__isnull=False, reversed_by__isnull=False, reversal_entry__isnull=False)
+                   & ~Q(reversal_reason="")),
+                name="donation_reversal_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.receipt_number} · {self.amount}"
+
+    @property
+    def receipt_number(self) -> str:
+        """"2026-0007": the number printed on the receipt (the fund's year, then the gap-free count)."""
+        return f"{self.fund.year}-{self.receipt_no:04d}"
+
+    @property
+    def is_reversed(self) -> bool:
+        return self.reversed_at is not None
+
+    @property
+    def public_name(self) -> str:
+        """What anyone but staff may see of the donor: the name only with consent."""
+        if self.publish_name and self.donor_name:
+            return self.donor_name
+        return public_donor_label(self.donor_kind)
+
+    @property
+    def purpose_key(self) -> tuple[str, str] | None:
+        if self.purpose_proposal_id:
+            return ("proposal", str(self.purpose_proposal_id))
+        if self.purpose_category:
+            return ("category", self.purpose_category)
+        return None
+
+
+def public_donor_label(donor_kind: str) -> str:
+    """The stand-in shown for a donor who did not consent to publish the name."""
+    if donor_kind == DonorKind.ANONYMOUS:
+        return str(_("匿名捐赠人"))
+    return str(_("%(kind)s（未公开姓名）") % {"kind": DonorKind(donor_kind).label})
+
+
+class PurposeDraw(models.Model):
+    """Designated money a project took from a foundation (R21), or gave back (negative).
+
+    Written with the ledger entry that moved the money: a reservation draws, a
+    cancelled reservation or a savings return gives back. Per purpose,
+    left = donations given − Σ draws; the fund's free money is what is
+    available beyond every purpose's left.
+    """
+
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="purpose_draws", verbose_name=_("基金"))
+    entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="purpose_draws",
+                              verbose_name=_("流水"))
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="purpose_draws",
+                                 verbose_name=_("使用的议案"))
+    purpose_category = models.CharField(_("指定用途类别"), max_length=24, choices=Category.choices, blank=True)
+    purpose_proposal = models.ForeignKey(
+        Proposal, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("指定用于议案"),
+    )
+    amount = models.DecimalField(_("金额"), **MONEY)
+
+    class Meta:
+        verbose_name = _("指定用途使用")
+        verbose_name_plural = _("指定用途使用")
+        ordering = ["fund", "entry__seq", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="purpose_draw_nonzero"),
+            models.CheckConstraint(
+                condition=(Q(purpose_category="") & Q(purpose_proposal__isnull=False))
+                | (~Q(purpose_category="") & Q(purpose_proposal__isnull=True)),
+                name="purpose_draw_one_purpose",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.proposal} · {self.amount}"
+
+
+class MonthlyAccount(models.Model):
+    """A foundation's public accounts for one month (R21), frozen when posted.
+
+    ``data`` holds the figures as posted (strings of yuan, to the fen); ``chain_head``
+    is the hash of the fund's last ledger entry when they were generated, printed on
+    them so a later change to the ledger shows against the posted accounts.
+    """
+
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="monthly_accounts", verbose_name=_("基金"))
+    month = models.DateField(_("月份"), help_text=_("该月第一天。"))
+    data = models.JSONField(_("账目"))
+    chain_seq = models.PositiveIntegerField(_("流水序号"), default=0)
+    chain_head = models.CharField(_("流水链哈希"), max_length=64)
+    generated_at = models.DateTimeField(_("生成时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("月度公开账目")
+        verbose_name_plural = _("月度公开账目")
+        ordering = ["fund", "-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["fund", "month"], name="monthly_account_once"),
+            models.CheckConstraint(condition=Q(month__day=1), name="monthly_account_first_of_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fund} {self.month:%Y-%m}"

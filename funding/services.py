@@ -268,8 +268,15 @@ def ledger_correct(*, fund: Fund, actor, amount, reason: str, corrects: LedgerEn
 # --------------------------------------------------------------------------- budget review (R8)
 
 
-def budget_approve(*, proposal: Proposal, reviewer, community_share=None, note: str = "") -> BudgetReview:
+def budget_approve(
+    *, proposal: Proposal, reviewer, community_share=None, note: str = "", fund: Fund | None = None,
+) -> BudgetReview:
     """R8: APPROVED -> FUNDED. Street-office staff approve the budget and reserve the community share.
+
+    ``fund`` (optional): the community's fund that pays, e.g. its community
+    foundation; by default this year's public-service fund. From a foundation,
+    designated donations are used only for their purpose (R21,
+    ``funding.foundation.draw_for_reservation``).
 
     ``community_share`` (optional) lowers the share; the self-raised share
     rises by the same amount. Refused when the share would be raised, exceeds
@@ -300,7 +307,11 @@ def budget_approve(*, proposal: Proposal, reviewer, community_share=None, note: 
                 code="share_raised",
             )
         year = current_year()
-        fund = fund_for(community, year)
+        if fund is not None:
+            if fund.community_id != community.pk:
+                raise DomainError(_("所选资金账户不属于%(community)s。") % {"community": community.name})
+        else:
+            fund = fund_for(community, year)
         if fund is None:
             raise DomainError(
                 _("%(community)s还没有 %(year)d 年的公服资金账户，请先设立账户并拨入资金。")
@@ -335,10 +346,12 @@ def budget_approve(*, proposal: Proposal, reviewer, community_share=None, note: 
                        "short": money(share - available)},
                     code="shortfall",
                 )
+            plan = draw_plan(fund=fund, proposal=proposal, category=category, share=share)
             reservation = entry_write(
                 fund=fund, kind=EntryKind.RESERVATION, reserved_delta=share, proposal=proposal, actor=reviewer,
                 counterparty=proposal.group.name,
             )
+            draws_record(fund=fund, proposal=proposal, entry=reservation, plan=plan)
         review = BudgetReview.objects.create(
             proposal=proposal, resolution=resolution, reviewer=reviewer, decision=ReviewDecision.APPROVED,
             total=total, requested_share=requested, approved_share=share, reason=note, fund=fund,
@@ -676,6 +689,7 @@ def settlement_record(*, proposal: Proposal, actor, actual_cost) -> Settlement:
                 fund=fund, kind=EntryKind.SAVINGS_RETURN, balance_delta=community_part, proposal=proposal,
                 actor=actor, counterparty=proposal.group.name,
             )
+            give_back_draws(fund=fund, proposal=proposal, entry=entry, amount=community_part)
         settlement = Settlement.objects.create(
             proposal=proposal, fund=review.fund, bid=selected_bid(proposal), approved_total=total,
             community_share=share, self_raised_share=self_share, contributions_collected=collected,
@@ -728,11 +742,12 @@ def on_proposal_transition(*, proposal: Proposal, from_status: str, to_status: s
     reservation = open_reservation(proposal)
     if reservation is not None:
         fund = lock_fund(reservation.fund)
-        entry_write(
+        cancel = entry_write(
             fund=fund, kind=EntryKind.RESERVATION_CANCEL, reserved_delta=-reservation.reserved_delta,
             proposal=proposal, actor=actor, counterparty=proposal.group.name,
             memo=_("取消预留：%(title)s（%(status)s）") % {"title": proposal.title, "status": S(to_status).label},
         )
+        give_back_draws(fund=fund, proposal=proposal, entry=cancel)
     if to_status == S.WITHDRAWN:
         Refund.objects.bulk_create([
             Refund(contribution=c, cause=RefundCause.WITHDRAWAL, amount=c.amount)
@@ -740,8 +755,14 @@ def on_proposal_transition(*, proposal: Proposal, from_status: str, to_status: s
         ])
 
 
+# R21: the foundation's services live in their own module; imported here (after the helpers they use)
+# so that ``funding.services.donation_record`` is the public name.
+from .foundation import donation_record, donation_reverse, draw_plan, draws_record, give_back_draws  # noqa: E402
+
 __all__ = [
     "acceptance_record",
+    "donation_record",
+    "donation_reverse",
     "bid_record",
     "bid_select",
     "budget_approve",

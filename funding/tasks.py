@@ -90,3 +90,11 @@ def history_run(run_id: int) -> int:
 
     run = history_run_execute(run_id=run_id)
     return run.pk if run else 0
+
+
+@shared_task(name="funding.tasks.post_foundation_accounts")
+def post_foundation_accounts() -> int:
+    """R21: on the 1st, post every foundation's accounts for the month that ended (idempotent)."""
+    from .foundation import post_last_months_accounts
+
+    return len(post_last_months_accounts())

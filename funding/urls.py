@@ -27,6 +27,17 @@ urlpatterns = [
     path("proposals/<int:pk>/money/acceptance/", views.acceptance_add, name="acceptance_add"),
     path("proposals/<int:pk>/money/settlement/", views.settlement_add, name="settlement_add"),
     path("proposals/<int:pk>/money/refunds/<int:refund_pk>/paid/", views.refund_paid, name="refund_paid"),
+    # Community foundations (R21): public pages, then staff and the foundation's managers.
+    path("foundations/", views.foundation_list, name="foundations"),
+    path("foundations/<int:pk>/", views.foundation_page, name="foundation"),
+    path("foundations/<int:pk>/donations/<int:no>/", views.donation_public, name="donation_public"),
+    path("foundations/<int:pk>/accounts/<int:year>-<int:month>/", views.monthly_accounts, name="monthly_accounts"),
+    path("foundations/<int:pk>/manage/", views.donations_manage, name="donations_manage"),
+    path("foundations/<int:pk>/manage/donations/", views.donation_add, name="donation_add"),
+    path("foundations/<int:pk>/manage/settings/", views.foundation_settings, name="foundation_settings"),
+    path("foundations/<int:pk>/manage/donations/<int:no>/receipt/", views.donation_receipt, name="donation_receipt"),
+    path("foundations/<int:pk>/manage/donations/<int:no>/reverse/", views.donation_reverse,
+         name="donation_reverse"),
     # Supervision (R11, R14).
     path("supervision/", views.supervision, name="supervision"),
     path("supervision/history/", views.history_check, name="history_check"),

@@ -48,6 +48,7 @@ from councils.models import (
 )
 from elections.demo import seed_elections
 from funding import services as fs
+from funding.demo_foundation import seed_foundation
 from funding.enums import FundKind, Satisfaction
 from funding.models import Fund, Settlement
 from needs import demo as needs_demo
@@ -394,6 +395,7 @@ class DemoBuilder:
             self._case_jinheyuan()
             seed_elections(self)
             needs_demo.seed(self)  # 三社联动: 玉东社区's needs, organisations, micro-grants (needs/demo.py)
+            seed_foundation(self)  # 晋阳's community foundation: donations, two projects, monthly accounts
         self._date_notifications()
         return self.report
 

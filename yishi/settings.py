@@ -104,6 +104,8 @@ INSTALLED_APPS = [
     "organisations",
     "needs",
     "grants",
+    "ninja",  # django-ninja: its docs page's assets come from our static files, not a CDN
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -263,6 +265,9 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Scheduled jobs (celery beat), described in docs/operations.md. Each is idempotent,
 # so a missed or doubled run only delays or repeats nothing.
+# Open data API (api app): requests per client address, through the cache (ninja's AnonRateThrottle).
+API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "600/m")
+
 CELERY_BEAT_SCHEDULE = {
     "close-due-ballots": {"task": "proposals.tasks.close_due_ballots", "schedule": 60.0},
     "tend-elections": {"task": "elections.tasks.tend_elections", "schedule": 60.0},
@@ -278,6 +283,10 @@ CELERY_BEAT_SCHEDULE = {
     # Delivers outbox rows whose fast path failed (broker or worker down) and retries failed mail.
     "relay-outbox": {"task": "outbox.tasks.relay_outbox", "schedule": 60.0},
     "notify-overdue-needs": {"task": "needs.tasks.notify_overdue_needs", "schedule": crontab(hour=8, minute=30)},
+    "post-foundation-accounts": {
+        "task": "funding.tasks.post_foundation_accounts",
+        "schedule": crontab(day_of_month=1, hour=6, minute=0),
+    },
 }
 # The outbox relay (docs/operations.md, The outbox): how long a relay holds a claimed row
 # before another may take it (longer than one delivery takes), and when the backlog is logged.

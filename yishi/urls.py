@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("needs.urls")),
     path("", include("organisations.urls")),
     path("", include("grants.urls")),
+    path("", include("api.urls")),
 ]

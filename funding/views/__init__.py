@@ -1,5 +1,16 @@
 """Views of the money pages, by who uses them: street office, group council (money), supervision, reports."""
 
+from .foundation import (  # noqa: F401
+    donation_add,
+    donation_public,
+    donation_receipt,
+    donation_reverse,
+    donations_manage,
+    foundation_list,
+    foundation_page,
+    foundation_settings,
+    monthly_accounts,
+)
 from .money import (  # noqa: F401
     acceptance_add,
     bid_add,

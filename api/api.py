@@ -1,0 +1,173 @@
+"""The open data API (R22): read-only JSON under /api/v1/, built with django-ninja.
+
+Every list answers without a filter and narrows with ``community`` and
+``since``/``until`` (dates, Asia/Shanghai); pages of ``page_size`` (default 50,
+at most 200). GET only: no route takes another method, and there is no
+authentication because nothing here is private. Throttled per client address
+through the cache (``yishi.cache.DegradingRedisCache`` falls open when Redis
+is away, so the API keeps answering). ETags, CORS and caching headers are added
+around every view in ``api.urls``.
+
+Other public resources (needs, service projects, organisations, micro-grant
+awards, election results) get a router of their own here when their apps land:
+``api.add_router("/needs", needs_router)``.
+"""
+
+from datetime import date, datetime, time
+
+from django.conf import settings
+from django.db.models import Prefetch, Q, Sum
+from django.http import Http404
+from django.utils import timezone
+from ninja import NinjaAPI, Query, Router, Schema
+from ninja.pagination import PageNumberPagination, paginate
+from ninja.throttling import AnonRateThrottle
+
+from councils.models import Community, Council, ResidentGroup, Seat
+from funding.models import Donation, Fund, LedgerEntry
+from proposals.enums import ProposalStatus as S
+from proposals.models import Ballot, Notice, Proposal
+
+from . import schemas as out
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+# "From NOTICE on" (R22): drafts and proposals still in their group are never published.
+UNPUBLISHED = (S.DRAFT, S.GROUP_REVIEW, S.ADOPTED)
+
+api = NinjaAPI(
+    title="议事 Yishi open data",
+    version="1",
+    description=(
+        "Read-only public data of the neighbourhood councils: communities, groups, councils, proposals "
+        "from their public notice on, notices, ballot outcomes, fund ledgers and donations (names only "
+        "with the donor's consent). Never published: phone numbers, addresses, contributors' names, "
+        "names of donors without consent, drafts, who voted or how."
+    ),
+    urls_namespace="api-v1",
+    throttle=[AnonRateThrottle(getattr(settings, "API_THROTTLE_RATE", "600/m"))],
+)
+
+
+class Filters(Schema):
+    community: int | None = None
+    since: date | None = None
+    until: date | None = None
+
+
+def _start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _end(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(date.fromordinal(day.toordinal() + 1), time.min))
+
+
+def narrow(qs, filters: Filters, *, community: str, when: str | None, is_date: bool = False):
+    """Apply the common filters; ``when`` is the field the date range applies to."""
+    if filters.community is not None:
+        qs = qs.filter(**{community: filters.community})
+    if when is not None:
+        if filters.since is not None:
+            qs = qs.filter(**{f"{when}__gte": filters.since if is_date else _start(filters.since)})
+        if filters.until is not None:
+            qs = qs.filter(**{f"{when}__lt" if not is_date else f"{when}__lte":
+                              filters.until if is_date else _end(filters.until)})
+    return qs
+
+
+def paged(fn):
+    return paginate(PageNumberPagination, page_size=PAGE_SIZE, max_page_size=MAX_PAGE_SIZE)(fn)
+
+
+def published_proposals():
+    return Proposal.objects.exclude(status__in=UNPUBLISHED).exclude(
+        Q(status=S.WITHDRAWN) & ~Q(notices__isnull=False)
+    ).distinct()
+
+
+router = Router()
+
+
+@router.get("/communities", response=list[out.CommunityOut], tags=["communities"])
+@paged
+def community_list(request, filters: Query[Filters]):
+    qs = Community.objects.select_related("subdistrict").order_by("pk")
+    return qs.filter(pk=filters.community) if filters.community is not None else qs
+
+
+@router.get("/groups", response=list[out.GroupOut], tags=["communities"])
+@paged
+def group_list(request, filters: Query[Filters]):
+    return narrow(ResidentGroup.objects.order_by("pk"), filters, community="community_id", when=None)
+
+
+@router.get("/councils", response=list[out.CouncilOut], tags=["councils"])
+@paged
+def council_list(request, filters: Query[Filters]):
+    seats = Seat.objects.current().select_related("user").order_by("role", "starts_at", "pk")
+    qs = Council.objects.order_by("pk").prefetch_related(Prefetch("seats", queryset=seats, to_attr="current_seats"))
+    return narrow(qs, filters, community="community_id", when=None)
+
+
+@router.get("/proposals", response=list[out.ProposalOut], tags=["proposals"])
+@paged
+def proposal_list(request, filters: Query[Filters]):
+    qs = published_proposals().select_related("group").order_by("pk")
+    return narrow(qs, filters, community="group__community_id", when="created_at")
+
+
+@router.get("/proposals/{proposal_id}", response=out.ProposalOut, tags=["proposals"])
+def proposal_detail(request, proposal_id: int):
+    proposal = published_proposals().select_related("group").filter(pk=proposal_id).first()
+    if proposal is None:
+        raise Http404
+    return proposal
+
+
+@router.get("/notices", response=list[out.NoticeOut], tags=["proposals"])
+@paged
+def notice_list(request, filters: Query[Filters]):
+    qs = Notice.objects.select_related("resolution", "proposal__group").order_by("pk")
+    return narrow(qs, filters, community="proposal__group__community_id", when="published_at")
+
+
+@router.get("/ballots", response=list[out.BallotOut], tags=["proposals"])
+@paged
+def ballot_list(request, filters: Query[Filters]):
+    """Closed ballots with their outcome and counts (never who voted or how)."""
+    qs = Ballot.objects.filter(closed_at__isnull=False).exclude(proposal__status__in=UNPUBLISHED)
+    qs = qs.select_related("council").order_by("pk")
+    return narrow(qs, filters, community="council__community_id", when="closed_at")
+
+
+@router.get("/funds", response=list[out.FundOut], tags=["money"])
+@paged
+def fund_list(request, filters: Query[Filters]):
+    qs = Fund.objects.annotate(balance_sum=Sum("entries__balance_delta"), reserved_sum=Sum("entries__reserved_delta"))
+    qs = qs.order_by("pk")
+    if filters.since is not None:
+        qs = qs.filter(year__gte=filters.since.year)
+    if filters.until is not None:
+        qs = qs.filter(year__lte=filters.until.year)
+    return narrow(qs, filters, community="community_id", when=None)
+
+
+@router.get("/funds/{fund_id}/ledger", response=list[out.LedgerEntryOut], tags=["money"])
+@paged
+def fund_ledger(request, fund_id: int, filters: Query[Filters]):
+    if not Fund.objects.filter(pk=fund_id).exists():
+        raise Http404
+    qs = LedgerEntry.objects.filter(fund_id=fund_id).order_by("seq")
+    return narrow(qs, filters, community="fund__community_id", when="created_at")
+
+
+@router.get("/donations", response=list[out.DonationOut], tags=["money"])
+@paged
+def donation_list(request, filters: Query[Filters]):
+    """Donations to community foundations; the donor's name only with consent, otherwise the kind of donor."""
+    qs = Donation.objects.select_related("fund").order_by("pk")
+    return narrow(qs, filters, community="fund__community_id", when="paid_on", is_date=True)
+
+
+api.add_router("/", router)
