@@ -1,6 +1,7 @@
 """Funding records in the Django admin.
 
-A fund's configuration (cap, negative list) may be edited here; money records
+A fund is opened only through the service (street-office staff); its configuration
+(cap, negative list) may be edited here; money records
 are read-only: every movement goes through ``funding.services`` so that it is
 checked, hash-chained and on the proposal's history. Ledger entries can never
 be added, changed or deleted here.
@@ -74,6 +75,11 @@ class FundAdmin(admin.ModelAdmin):
     search_fields = ["community__name"]
     readonly_fields = ["balance", "reserved", "available", "created_at", "created_by"]
     inlines = [LedgerEntryInline]
+
+    def has_add_permission(self, request):
+        # A fund is opened by street-office staff through ``fund_create`` (/street/funds/new/),
+        # which checks who may open it and that the community has one fund per kind and year.
+        return False
 
     def get_readonly_fields(self, request, obj=None):
         # Which community, year and kind a fund is never changes once it has a ledger.

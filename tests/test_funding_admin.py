@@ -74,3 +74,14 @@ def test_funding_admin_edits_the_funds_rules_not_its_money(settled, superuser_cl
     fund.refresh_from_db()
     assert fund.share_cap_percent == 40 and fund.negative_list == ["salary", "property_fee"]
     assert fund.entries.count() == 4
+
+
+def test_funding_admin_cannot_add_a_fund_outside_the_service(superuser_client):
+    """Issue 9, finding 9: funds are opened through fund_create (street staff), not the admin form."""
+    from funding.models import Fund
+
+    before = Fund.objects.count()
+    assert superuser_client.get(reverse("admin:funding_fund_add")).status_code == 403
+    response = superuser_client.post(reverse("admin:funding_fund_add"), {"year": 2026, "kind": "public_service"})
+    assert response.status_code == 403
+    assert Fund.objects.count() == before
