@@ -299,7 +299,7 @@ def test_r10_release_refused_lists_every_unmet_condition(client, w):
     response = as_user(client, w.street_staff).post(reverse("funding:release", args=[p.pk]))
     assert response.status_code == 200
     body = response.content.decode()
-    assert "R9" in body and "R11" in body and "核对报价" in body
+    assert "居民自筹：应筹" in body and "监督暂停：" in body and "核对报价" in body
     p.refresh_from_db()
     assert p.status == S.FUNDED and fund_sums(fund) == before
 
@@ -325,7 +325,7 @@ def test_r10_release_htmx_refusal_returns_the_card_with_reasons(client, w):
     response = as_user(client, w.street_staff).post(reverse("funding:release", args=[p.pk]),
                                                     headers={"HX-Request": "true"})
     body = response.content.decode()
-    assert "<html" not in body and f'id="release-{p.pk}"' in body and "R9" in body
+    assert "<html" not in body and f'id="release-{p.pk}"' in body and "居民自筹：应筹" in body
 
 
 def test_r10_release_from_money_page_shows_reasons_there(client, w):
@@ -334,7 +334,7 @@ def test_r10_release_from_money_page_shows_reasons_there(client, w):
     response = as_user(client, w.street_staff).post(reverse("funding:release", args=[p.pk]), {"next": "money"})
     assert response.status_code == 200
     body = response.content.decode()
-    assert "项目资金" in body and "R9" in body
+    assert "项目资金" in body and "居民自筹：应筹" in body
 
 
 def test_r10_release_other_subdistrict_not_found(client, w, other):
@@ -723,7 +723,7 @@ def test_money_panel_street_staff_get_release_button(w):
     make_fund(w)
     p = funded(w)
     html = render_panel(p, w.street_staff)
-    assert reverse("funding:release", args=[p.pk]) in html and "R9" in html
+    assert reverse("funding:release", args=[p.pk]) in html and "居民自筹：应筹" in html
 
 
 def test_money_panel_settled_shows_final_accounts(w):
@@ -818,7 +818,7 @@ def test_r15_correction_cannot_spend_reserved_money(client, w):
     response = as_user(client, w.street_staff).post(reverse("funding:fund_correct", args=[fund.pk]),
                                                     {"amount": "-2500", "reason": "重复拨入"})
     assert response.status_code == 200
-    assert "R15" in response.content.decode()
+    assert "元已为项目预留" in response.content.decode()
     assert fund_sums(fund) == (D("20000.00"), D("18000.00"))
     response = client.post(reverse("funding:fund_correct", args=[fund.pk]), {"amount": "-1500.00", "reason": "重复拨入"})
     assert response.status_code == 302

@@ -185,7 +185,7 @@ def _handle(request, *, proposal, author_queryset, community, initial_rows, init
                 residency = Residency.objects.current().filter(user=author, verified_at__isnull=False).select_related(
                     "group__community").first()
                 if residency is None:
-                    raise DomainError(_("这位居民还没有核实的居住登记，不能提出议案（R1）。"))
+                    raise DomainError(_("这位居民还没有核实的居住登记，不能提出议案。"))
                 entered_by = request.user if author.pk != request.user.pk else None
                 proposal = services.proposal_create(author=author, group=residency.group, entered_by=entered_by,
                                                     **fields)
@@ -212,7 +212,7 @@ def create(request):
     viewer = viewer_for(request)
     staff = bool(viewer.staff_community_ids) or viewer.is_superuser
     if viewer.residency_group_id is None and not staff:
-        return forbidden(request, _("只有已核实的居民可以提出议案（R1）。请先请社区工作人员核实您的居住信息。"))
+        return forbidden(request, _("只有已核实的居民可以提出议案。请先请社区工作人员核实您的居住信息。"))
     author_queryset = _staff_residents(viewer) if staff else None
     residency = None
     if viewer.residency_group_id is not None:

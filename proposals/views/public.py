@@ -248,6 +248,8 @@ def render_detail(request, proposal, *, bound: dict | None = None, answer_forms:
         "error_key": error_key,
         "panel_error": error if error and not _shows_form(acts, error_key) else None,
         "names": viewer.sees_names(proposal),
+        # The content hash is for those who check the record; residents see the resolution itself.
+        "shows_hash": viewer.is_supervisor_of(proposal.group.community_id, proposal.group.community.subdistrict_id),
         "is_public": proposal.status not in PRIVATE_STATUSES,
         "now": timezone.now(),
         "site_url": settings.SITE_URL,
