@@ -12,9 +12,10 @@ class FundingConfig(AppConfig):
         from yishi.chain import register_chain
 
         from .ledger import verify_fund_chains
-        from .selectors import share_cap_for
+        from .selectors import negative_list_for, share_cap_for
         from .services import on_proposal_transition
 
         hooks.register_share_cap_lookup(share_cap_for)
+        hooks.register_negative_list_lookup(negative_list_for)
         hooks.register_transition_hook(on_proposal_transition)
         register_chain("fund_ledger", verify_fund_chains)

@@ -128,6 +128,12 @@ def share_cap_for(community):
     return fund.share_cap if fund else None
 
 
+def negative_list_for(community):
+    """The negative list of the fund that would pay a new proposal (R8), so drafting refuses early."""
+    fund = fund_for(community)
+    return fund.negative_list if fund else None
+
+
 # --------------------------------------------------------------------------- a proposal's money
 
 

@@ -274,10 +274,17 @@ def _write_lines(proposal: Proposal, lines) -> None:
     )
 
 
-def _clean_category(category) -> str:
+def _clean_category(category, community) -> str:
     category = category or Category.OTHER
     if category not in Category.values:
         raise DomainError(_("请选择议案类别。"))
+    # R8's negative list, refused at drafting rather than after a week of notice and a vote.
+    if category in hooks.negative_list(community):
+        raise DomainError(
+            _("“%(category)s”不在公服资金的使用范围内，不能作为议案提出。这类事项请向物业或有关部门反映。")
+            % {"category": Category(category).label},
+            code="category",
+        )
     return category
 
 
@@ -300,7 +307,7 @@ def proposal_create(
         )
     title = _require_text(title, _("标题"), 120)
     summary = _require_text(summary, _("议案内容"), 5000)
-    category = _clean_category(category)
+    category = _clean_category(category, group.community)
     lines = clean_lines(lines)
     total = lines_total(lines)
     share = check_shares(total=total, community_share=community_share, community=group.community)
@@ -331,7 +338,7 @@ def proposal_update(
     """
     title = _require_text(title, _("标题"), 120)
     summary = _require_text(summary, _("议案内容"), 5000)
-    category = _clean_category(category)
+    category = _clean_category(category, proposal.group.community)
     lines = clean_lines(lines)
     total = lines_total(lines)
     share = check_shares(total=total, community_share=community_share, community=proposal.group.community)
