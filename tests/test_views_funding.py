@@ -724,7 +724,12 @@ def test_money_panel_street_staff_get_release_button(w):
     make_fund(w)
     p = funded(w)
     html = render_panel(p, w.street_staff)
-    assert reverse("funding:release", args=[p.pk]) in html and "居民自筹：应筹" in html
+    # Short of self-raised money: the button is shown disabled, the reasons beside it.
+    assert reverse("funding:release", args=[p.pk]) not in html and "居民自筹：应筹" in html
+    assert 'disabled aria-describedby="money-blockers"' in html
+    contribute(w, p, p.self_raised_share, households=2)
+    html = render_panel(p, w.street_staff)
+    assert reverse("funding:release", args=[p.pk]) in html and "disabled" not in html
 
 
 def test_money_panel_settled_shows_final_accounts(w):
@@ -833,3 +838,38 @@ def test_r15_correction_bad_amount_is_a_form_error(client, w, amount):
                                                     {"amount": amount, "reason": "x"})
     assert response.status_code == 200
     assert LedgerEntry.objects.filter(fund=fund).count() == 1
+
+
+# --------------------------------------------------------------------------- explain before the click (issue 10)
+
+
+def test_r10_release_button_disabled_with_reasons_in_the_queue_while_money_is_short_or_on_hold(client, w):
+    make_fund(w)
+    p = funded(w)
+    queue = reverse("funding:review_queue")
+    body = as_user(client, w.street_staff).get(queue).content.decode()
+    card = body[body.index(f'id="release-{p.pk}"'):]
+    assert f'disabled aria-describedby="release-why-{p.pk}"' in card
+    assert "居民自筹还差 18,000.00 元" in card
+    assert f'action="{reverse("funding:release", args=[p.pk])}"' not in body
+    contribute(w, p, p.self_raised_share, households=2)
+    ps.hold_place(proposal=p, supervisor=w.supervisor, reason="核对报价")
+    body = client.get(queue).content.decode()
+    assert "监督人员暂停了拨付" in body and "居民自筹还差" not in body
+    assert f'action="{reverse("funding:release", args=[p.pk])}"' not in body
+    hold = p.holds.get()
+    ps.hold_lift(hold=hold, actor=w.supervisor, reason="已核实")
+    body = client.get(queue).content.decode()
+    assert f'action="{reverse("funding:release", args=[p.pk])}"' in body and f"release-why-{p.pk}" not in body
+
+
+def test_r10_release_button_disabled_on_the_money_page_until_conditions_hold(client, w):
+    make_fund(w)
+    p = funded(w)
+    page = reverse("funding:proposal_money", args=[p.pk])
+    body = as_user(client, w.street_staff).get(page).content.decode()
+    assert 'disabled aria-describedby="h-release"' in body and "居民自筹：应筹" in body
+    contribute(w, p, p.self_raised_share, households=2)
+    body = client.get(page).content.decode()
+    assert 'disabled aria-describedby="h-release"' not in body
+    assert f'action="{reverse("funding:release", args=[p.pk])}"' in body

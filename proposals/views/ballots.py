@@ -144,7 +144,14 @@ def _page_context(request, ballot, elector) -> dict:
         **tally_context(ballot),
         **_vote_context(request, ballot, elector),
     }
+    context["close_now"] = close_allowed_now(ballot, context["tally"], context["now"])
     return context
+
+
+def close_allowed_now(ballot, tally, now) -> bool:
+    """What ``services.ballot_close`` will accept from a person now (it checks again): the deadline
+    has passed, everyone has voted, or the result can no longer change. Shown before the click."""
+    return now >= ballot.closes_at or tally["remaining"] == 0 or tally["decided"]
 
 
 @login_required
@@ -249,7 +256,10 @@ def vote(request, pk):
     recorded_for = voter if voter is not None and voter.pk != request.user.pk else None
     if request.htmx:
         context = {**_page_context(request, ballot, elector), "just_voted": True, "recorded_for": recorded_for}
-        return render(request, f"{PAGE}#vote_panel", context)
+        response = render(request, f"{PAGE}#vote_panel", context)
+        # The live tally beside the panel counts this vote at once, not at its next poll.
+        response["HX-Trigger"] = "ballot-voted"
+        return response
     if recorded_for is not None:
         messages.success(request, _("已代 %(name)s 录入表决意见。") % {"name": recorded_for.display_name})
     else:
