@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from . import selectors
 from .forms import LargeTextForm, LoginForm
+from .nav import nav_links
 from .roles import request_roles
 
 LARGE_TEXT_COOKIE_AGE = 365 * 24 * 3600
@@ -54,6 +55,12 @@ def dashboard(request):
     if roles.supervisor:
         context["supervision"] = selectors.supervisor_counts(user)
     return render(request, "portal/dashboard.html", context)
+
+
+def more(request):
+    """The phone's "more" tab: every page of the person's role that is not on the tab bar."""
+    links = nav_links(request_roles(request), authenticated=request.user.is_authenticated, path=request.path)
+    return render(request, "portal/more.html", {"links": links})
 
 
 class LoginView(auth_views.LoginView):
