@@ -52,6 +52,8 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", True)
+# With DEBUG on (the demo), 404 and 500 still show the friendly pages unless this asks for Django's.
+YISHI_DEBUG_PAGES = env_bool("YISHI_DEBUG_PAGES", False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
@@ -99,6 +101,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.middleware.DomainErrorMiddleware",
+    "portal.middleware.FriendlyErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "yishi.urls"
