@@ -350,3 +350,10 @@ def test_r15_seed_demo_fund_ledger_of_the_back_gate_case(seeded):
     other_balance = sum((e.balance_delta for e in others), D("0"))
     assert balance - other_balance == D("300000.00") - D("18000.00") + D("750.00")
     assert reserved >= 0 and balance - reserved >= 0
+
+
+def test_seed_demo_accounts_have_example_mail_addresses_after_the_seed(seeded):
+    # The seed's own history mailed nobody (the addresses come after it); later actions are mailed.
+    for account in ACCOUNTS:
+        assert User.objects.get(username=account.username).email == f"{account.username}@demo.yishi.example"
+    assert User.objects.exclude(username__in=[a.username for a in ACCOUNTS]).exclude(email="").count() == 0

@@ -40,6 +40,9 @@ class Command(BaseCommand):
             ) from exc
         started = time.monotonic()
         report = seed_demo()
+        from portal.demo_mail import give_demo_accounts_addresses
+
+        give_demo_accounts_addresses(a.username for a in ACCOUNTS)
         seconds = time.monotonic() - started
         if options["verbosity"] < 1:
             return
