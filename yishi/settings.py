@@ -317,7 +317,12 @@ LOGGING = {
     "formatters": {"json": {"()": "yishi.logging.JsonFormatter"}},
     "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Django first applies its DEFAULT_LOGGING, whose console handler on "django" prints each
+        # request warning once more (with DEBUG on); here it only propagates to the JSON root.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }
 if CELERY_TASK_ALWAYS_EAGER:
     # Tasks run inside the request (the demo, tests): a line per successful task is noise there;
