@@ -126,8 +126,10 @@ class BallotOpenForm(forms.Form):
     def __init__(self, *args, default_days: int = 3, **kwargs):
         kwargs.setdefault("initial", {})
         kwargs["initial"].setdefault(
-            "closes_at",
-            timezone.localtime(timezone.now() + timedelta(days=default_days)).replace(second=0, microsecond=0),
+            "closes_at",  # a round deadline people can remember: 20:00 Beijing time
+            timezone.localtime(timezone.now() + timedelta(days=default_days)).replace(
+                hour=20, minute=0, second=0, microsecond=0
+            ),
         )
         super().__init__(*args, **kwargs)
 
