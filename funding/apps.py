@@ -7,7 +7,7 @@ class FundingConfig(AppConfig):
     verbose_name = _("资金")
 
     def ready(self):
-        # Funding plugs into proposals without proposals importing funding (DESIGN.md: dependencies).
+        # Funding plugs into proposals without proposals importing funding (docs/domain.md: dependencies).
         from proposals import hooks
         from yishi.chain import register_chain
 

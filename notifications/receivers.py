@@ -18,7 +18,7 @@ def _enqueue(event_id: int) -> None:
         notify_event.delay(event_id)
     except Exception:
         # The action itself has committed; a broker that is down only delays
-        # the message (DESIGN.md, Time). Never turn that into an error page.
+        # the message (docs/domain.md, Time). Never turn that into an error page.
         logger.exception("could not enqueue notifications for event %s", event_id, extra={"event": event_id})
 
 

@@ -7,7 +7,7 @@ calendar, digest) do the same for time. All of them end in
 (user, event, kind) or (user, kind, key), and each mail is claimed with a
 conditional UPDATE before it is sent, so two workers never send it twice.
 
-Rules are never enforced here (DESIGN.md, Time): a late or lost message delays
+Rules are never enforced here (docs/domain.md, Time): a late or lost message delays
 nobody's right to act and lets nothing through early.
 """
 
@@ -228,7 +228,7 @@ def _plans_submitted(event: ProposalEvent, p: Proposal) -> list[Plan]:
 
 
 def _plans_submitted_to_community(event: ProposalEvent, p: Proposal) -> list[Plan]:
-    # Community staff open the community ballot (DESIGN.md, who uses it).
+    # Community staff open the community ballot (docs/domain.md, who uses it).
     return [
         Plan(
             K.REVIEW_NEEDED, _others(selectors.community_staff(p.group.community), event),

@@ -1,6 +1,6 @@
 """Every state change of a proposal (R1, R3–R7, R11, R14).
 
-Each public function is one arrow of the life of a proposal (DESIGN.md): one
+Each public function is one arrow of the life of a proposal (docs/domain.md): one
 transaction, the proposal re-read under a row lock, every precondition checked
 again under the lock, the state changed, one ``ProposalEvent`` written. A
 refusal raises ``DomainError`` with a sentence a person can act on and changes

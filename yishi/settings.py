@@ -226,7 +226,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3}
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_IGNORE_RESULT = not CELERY_RESULT_BACKEND
 # A request must not hang on an unreachable broker: give up publishing quickly
-# (the action has committed; the message is only delayed, DESIGN.md Time).
+# (the action has committed; the message is only delayed, docs/domain.md Time).
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 # Keep the worker's logs in the same JSON lines as the web process.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
