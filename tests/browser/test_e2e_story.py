@@ -259,8 +259,10 @@ def budget_and_release(people, world, chair_page, pk: int) -> None:
 
     waiting = street.get_by_role("article").filter(has=street.get_by_role("heading", name=TITLE))
     expect(waiting).to_contain_text("还差 18,000.00 元")
-    waiting.get_by_role("button", name="拨付公服资金").click()
-    expect(waiting.get_by_role("alert")).to_contain_text("还不能拨付")
+    # The button cannot be pressed yet, and says why beside it (before any click).
+    expect(waiting.get_by_role("button", name="拨付公服资金")).to_be_disabled()
+    expect(waiting).to_contain_text("现在还不能拨付")
+    expect(waiting).to_contain_text("居民自筹还差 18,000.00 元")
     assert Proposal.objects.get(pk=pk).status == S.FUNDED
 
     # The group council records the residents' money, receipt by receipt (R9).
