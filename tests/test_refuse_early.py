@@ -65,3 +65,15 @@ def test_r7_tally_is_refreshed_right_after_a_vote(client, world):
     assert 'hx-trigger="every 5s, ballot-voted from:body"' in page
     tally = client.get(reverse("proposals:ballot_tally", args=[ballot.pk])).content.decode()
     assert "已投票 1 人，未投票 4 人" in tally
+
+
+def test_r7_close_button_follows_the_polled_tally(client, world):
+    ballot = _group_ballot(world)
+    client.force_login(world.group_members[0])
+    tally = reverse("proposals:ballot_tally", args=[ballot.pk])
+    body = client.get(tally, headers={"HX-Request": "true"}).content.decode()
+    assert 'id="ballot-close" hx-swap-oob="true"' in body and 'disabled aria-describedby="close-why"' in body
+    for member in world.group_members[:3]:
+        ps.vote_cast(ballot=ballot, voter=member, choice="approve")
+    body = client.get(tally, headers={"HX-Request": "true"}).content.decode()
+    assert f'action="{reverse("proposals:ballot_close", args=[ballot.pk])}"' in body

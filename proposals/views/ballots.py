@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -136,16 +137,21 @@ def _page_context(request, ballot, elector) -> dict:
         "lines": list(proposal.lines.all()),
         "notice": notice,
         "opinions": list(proposal.opinions.select_related("supervisor").order_by("created_at")),
-        "can_close": (
-            ballot.is_open
-            and (viewer.is_staff_of(community.pk)
-                 or (ballot.kind == "group" and viewer.is_group_council_member(proposal.group_id)))
-        ),
+        "can_close": _may_close(viewer, ballot),
         **tally_context(ballot),
         **_vote_context(request, ballot, elector),
     }
     context["close_now"] = close_allowed_now(ballot, context["tally"], context["now"])
     return context
+
+
+def _may_close(viewer, ballot) -> bool:
+    """Whose page offers "end the vote": community staff; for a group ballot, its group council."""
+    proposal = ballot.proposal
+    return ballot.is_open and (
+        viewer.is_staff_of(proposal.group.community_id)
+        or (ballot.kind == "group" and viewer.is_group_council_member(proposal.group_id))
+    )
 
 
 def close_allowed_now(ballot, tally, now) -> bool:
@@ -203,7 +209,14 @@ def ballot(request, pk):
 def ballot_tally(request, pk):
     """The tally fragment polled by htmx every 5 s while the ballot is open."""
     ballot, _elector = _ballot_for(request, pk)
-    return render(request, f"{PAGE}#tally", tally_context(ballot))
+    context = tally_context(ballot)
+    response = render(request, f"{PAGE}#tally", context)
+    if _may_close(viewer_for(request), ballot):
+        # The close button follows the tally: enabled (out of band) once the result is settled.
+        context.update(can_close=True, close_oob=True,
+                       close_now=close_allowed_now(ballot, context["tally"], context["now"]))
+        response.content += render_to_string(f"{PAGE}#close_panel", context, request=request).encode()
+    return response
 
 
 @login_required
