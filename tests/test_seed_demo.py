@@ -278,7 +278,7 @@ def test_seed_demo_streetstaff_release_of_bike_shed_is_refused_for_short_contrib
 
     p = _proposal("北苑自行车棚修缮")
     assert p.status == S.FUNDED
-    with pytest.raises(DomainError, match="R9"):
+    with pytest.raises(DomainError, match="居民自筹：应筹 6,500.00 元"):
         fs.funds_release(proposal=p, actor=User.objects.get(username="streetstaff"))
 
 
