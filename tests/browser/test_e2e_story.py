@@ -312,7 +312,11 @@ def visitor_reads_the_history(people, world, pk: int) -> None:
     money = page.get_by_role("region", name="资金", exact=True)
     expect(money).to_contain_text("已拨付公服资金")
     expect(money).to_contain_text("18,000.00")
-    timeline = page.get_by_role("region", name="时间线")
+    # The timeline is folded under the stage stepper; a reader opens it.
+    stage = page.get_by_role("region", name="进展")
+    expect(stage.locator('[aria-current="step"]')).to_contain_text("实施")
+    stage.locator("summary", has_text="时间线").click()
+    timeline = stage.locator("ol.timeline")
     for step in ("起草议案", "提交小组议事", "形成决议", "发布公示", "提出异议", "答复异议", "提交社区议事会",
                  "社区表决通过", "预算审核通过", "登记自筹资金", "拨付资金"):
         expect(timeline).to_contain_text(step)
@@ -409,5 +413,8 @@ def test_story_24_of_37_approve_ends_rejected(people, watch):
         expect(visitor.locator(".page-header")).to_contain_text("社区表决未通过")
         expect(visitor.get_by_role("region", name="表决", exact=True)).to_contain_text(
             "赞成 24，反对 0，弃权 0，应参加表决 37 人")
-        expect(visitor.get_by_role("region", name="时间线")).to_contain_text("社区表决未通过")
+        stage = visitor.get_by_role("region", name="进展")
+        expect(stage).to_contain_text("社区表决未通过，议案到此结束。")
+        stage.locator("summary", has_text="时间线").click()
+        expect(stage.locator("ol.timeline")).to_contain_text("社区表决未通过")
     watch.assert_clean()
