@@ -187,7 +187,7 @@ class ResidencyForm(forms.ModelForm):
         if user and ends_at is None:
             others = Residency.objects.filter(user=user, ends_at__isnull=True).exclude(pk=self.instance.pk)
             if others.exists():
-                raise ValidationError(_("此人已有一条未结束的居住登记：一人只能属于一个居民小组（R1）。"))
+                raise ValidationError(_("此人已有一条未结束的居住登记：一人只能属于一个居民小组。"))
         return data
 
 
@@ -223,7 +223,7 @@ class SupervisorConflictForm(forms.ModelForm):
             for community in self._communities(data):
                 if policies.supervises_during(user, community, starts_at, ends_at):
                     raise ValidationError(
-                        _("%(name)s是%(community)s的监督人员，不能同时担任议事会成员或工作人员（R2）。")
+                        _("%(name)s是%(community)s的监督人员，不能同时担任议事会成员或工作人员。")
                         % {"name": user.display_name, "community": community.name}
                     )
         return data
@@ -272,7 +272,7 @@ class BoardSeatForm(forms.ModelForm):
                 policies.holds_post_or_seat_during(user, c, starts_at, ends_at) for c in communities
             ):
                 raise ValidationError(
-                    _("%(name)s在辖区内担任议事会成员或工作人员，不能同时担任监督人员（R2）。")
+                    _("%(name)s在辖区内担任议事会成员或工作人员，不能同时担任监督人员。")
                     % {"name": user.display_name}
                 )
         return data

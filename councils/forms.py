@@ -102,8 +102,9 @@ class BoardSeatAssignForm(forms.Form):
         self.fields["board"].queryset = SupervisoryBoard.objects.filter(community=community)
 
 
-def default_closes_at():
-    return (timezone.localtime() + timedelta(days=7)).replace(second=0, microsecond=0)
+def default_closes_at(days: int = 7):
+    """A round deadline people can remember: 20:00 Beijing time, ``days`` days from today."""
+    return (timezone.localtime() + timedelta(days=days)).replace(hour=20, minute=0, second=0, microsecond=0)
 
 
 class BallotOpenForm(forms.Form):

@@ -107,7 +107,7 @@ def _refuse_if_supervisor(user: User, community, starts_at: datetime, ends_at: d
     # Any overlap of the terms counts, not only the instant the seat or post starts.
     if policies.supervises_during(user, community, starts_at, ends_at):
         raise DomainError(
-            _("%(name)s是%(community)s的监督人员，不能同时担任议事会成员或工作人员（R2）。")
+            _("%(name)s是%(community)s的监督人员，不能同时担任议事会成员或工作人员。")
             % {"name": user.display_name, "community": community.name}
         )
 
@@ -203,11 +203,11 @@ def board_seat_assign(
         subdistrict = board.subdistrict if not board.community_id else board.community.subdistrict
         street_posts = StaffPost.objects.filter(user=user, subdistrict=subdistrict, level=StaffLevel.SUBDISTRICT)
         if street_posts.filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now)).exists():
-            raise DomainError(_("%(name)s在本街道任职，不能同时担任监督人员（R2）。") % {"name": user.display_name})
+            raise DomainError(_("%(name)s在本街道任职，不能同时担任监督人员。") % {"name": user.display_name})
         for community in communities:
             if policies.holds_post_or_seat_during(user, community, now):
                 raise DomainError(
-                    _("%(name)s在%(community)s担任议事会成员或工作人员，不能同时担任监督人员（R2）。")
+                    _("%(name)s在%(community)s担任议事会成员或工作人员，不能同时担任监督人员。")
                     % {"name": user.display_name, "community": community.name}
                 )
         return BoardSeat.objects.create(board=board, user=user, title=title, assigned_by=actor)

@@ -117,9 +117,16 @@ def _home_context(request, community, communities, *, failed=None):
         )
         .order_by("closes_at")
     )
+    now = timezone.now()
     for ballot in ballots:
         ballot.needed = proposal_services.ballot_threshold(ballot).approvals_needed(
             electorate=ballot.electorate_size, votes_cast=ballot.cast
+        )
+        # What the close service will accept now (it checks again): shown before the click.
+        ballot.remaining = ballot.electorate_size - ballot.cast
+        ballot.close_now = (
+            now >= ballot.closes_at or ballot.remaining == 0
+            or ballot.approves >= ballot.needed or ballot.approves + ballot.remaining < ballot.needed
         )
     notices = list(
         Notice.objects.filter(

@@ -66,7 +66,7 @@ class BudgetApproveForm(forms.Form):
         share = self.cleaned_data["community_share"]
         if self.requested is not None and share > self.requested:
             raise forms.ValidationError(
-                _("核定金额不能高于申请的 %(requested)s 元（R8：只能调低）。"),
+                _("核定金额不能高于申请的 %(requested)s 元（只能调低）。"),
                 params={"requested": f"{self.requested:,.2f}"},
             )
         return share
@@ -182,7 +182,7 @@ class OpinionForm(forms.Form):
 class HoldPlaceForm(forms.Form):
     reason = TextField(
         label=_("暂停理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("暂停期间不能拨付资金，也不能决算（R11）。"),
+        help_text=_("暂停期间不能拨付资金，也不能决算。"),
     )
 
 

@@ -128,6 +128,12 @@ def share_cap_for(community):
     return fund.share_cap if fund else None
 
 
+def negative_list_for(community):
+    """The negative list of the fund that would pay a new proposal (R8), so drafting refuses early."""
+    fund = fund_for(community)
+    return fund.negative_list if fund else None
+
+
 # --------------------------------------------------------------------------- a proposal's money
 
 
@@ -224,29 +230,29 @@ def release_blockers(proposal: Proposal, now: datetime | None = None) -> list[st
         else None
     )
     if notice is None:
-        reasons.append(_("公示（R6）：没有找到这项决议的有效公示。"))
+        reasons.append(_("公示：没有找到这项决议的有效公示。"))
     else:
         if now < notice.ends_at:
-            reasons.append(_("公示（R6）：公示要到 %(at)s 才期满。") % {"at": _local(notice.ends_at)})
+            reasons.append(_("公示：公示要到 %(at)s 才期满。") % {"at": _local(notice.ends_at)})
         open_count = notice.objections.filter(answered_at__isnull=True).count()
         if open_count:
             reasons.append(
                 ngettext(
-                    "公示（R6）：还有 %(n)d 条异议没有答复。", "公示（R6）：还有 %(n)d 条异议没有答复。", open_count
+                    "公示：还有 %(n)d 条异议没有答复。", "公示：还有 %(n)d 条异议没有答复。", open_count
                 )
                 % {"n": open_count}
             )
         if notice.objections.filter(upheld=True).exists():
-            reasons.append(_("公示（R6）：有异议被采纳，需要重新形成决议并重新公示。"))
+            reasons.append(_("公示：有异议被采纳，需要重新形成决议并重新公示。"))
 
     # R7: the community ballot on that resolution passed the two-thirds rule.
     if ballot is None:
-        reasons.append(_("社区表决（R7）：没有通过的社区议事会表决。"))
+        reasons.append(_("社区表决：没有通过的社区议事会表决。"))
     else:
         tally = ballot_tally(ballot)
         if not COMMUNITY_TWO_THIRDS.passes(approve=tally["approve"], electorate=tally["electorate"]):
             reasons.append(
-                _("社区表决（R7）：赞成 %(approve)d 票，未达到全体 %(electorate)d 名成员的三分之二（需要 %(needed)d 票）。")
+                _("社区表决：赞成 %(approve)d 票，未达到全体 %(electorate)d 名成员的三分之二（需要 %(needed)d 票）。")
                 % {
                     "approve": tally["approve"],
                     "electorate": tally["electorate"],
@@ -254,14 +260,14 @@ def release_blockers(proposal: Proposal, now: datetime | None = None) -> list[st
                 }
             )
         if review is not None and review.resolution_id and ballot.resolution_id != review.resolution_id:
-            reasons.append(_("社区表决（R7）：表决的决议与预算审核的决议不一致。"))
+            reasons.append(_("社区表决：表决的决议与预算审核的决议不一致。"))
 
     # R8: the budget was approved and the community share is reserved on the fund.
     reservation = open_reservation(proposal)
     if review is None:
-        reasons.append(_("预算审核（R8）：街道办尚未核准预算。"))
+        reasons.append(_("预算审核：街道办尚未核准预算。"))
     elif review.approved_share > 0 and (reservation is None or reservation.reserved_delta != review.approved_share):
-        reasons.append(_("预算审核（R8）：资金账户中没有这项预算的有效预留。"))
+        reasons.append(_("预算审核：资金账户中没有这项预算的有效预留。"))
 
     # R9: contributions collected reach the self-raised share.
     if review is not None:
@@ -269,14 +275,14 @@ def release_blockers(proposal: Proposal, now: datetime | None = None) -> list[st
         collected = contributions_collected(proposal)
         if collected < target:
             reasons.append(
-                _("居民自筹（R9）：应筹 %(target)s 元，已登记 %(collected)s 元，还差 %(short)s 元。")
+                _("居民自筹：应筹 %(target)s 元，已登记 %(collected)s 元，还差 %(short)s 元。")
                 % {"target": money(target), "collected": money(collected), "short": money(target - collected)}
             )
 
     # R11: no supervisory hold is open.
     holds = list(open_holds(proposal))
     for hold in holds:
-        reasons.append(_("监督暂停（R11）：%(reason)s（%(at)s 暂停，尚未解除）。") % {"reason": hold.reason, "at": _local(hold.placed_at)})
+        reasons.append(_("监督暂停：%(reason)s（%(at)s 暂停，尚未解除）。") % {"reason": hold.reason, "at": _local(hold.placed_at)})
     return reasons
 
 
@@ -289,7 +295,7 @@ def settlement_blockers(proposal: Proposal) -> list[str]:
         )
     for hold in open_holds(proposal):
         reasons.append(
-            _("监督暂停（R11）：%(reason)s（%(at)s 暂停，尚未解除）。") % {"reason": hold.reason, "at": _local(hold.placed_at)}
+            _("监督暂停：%(reason)s（%(at)s 暂停，尚未解除）。") % {"reason": hold.reason, "at": _local(hold.placed_at)}
         )
     return reasons
 

@@ -256,7 +256,7 @@ def ledger_correct(*, fund: Fund, actor, amount, reason: str, corrects: LedgerEn
         balance, reserved = fund_sums(fund)
         if balance + amount - reserved < 0:
             raise DomainError(
-                _("更正后可用余额将为 %(after)s 元：账户余额 %(balance)s 元中有 %(reserved)s 元已为项目预留（R15）。")
+                _("更正后可用余额将为 %(after)s 元：账户余额 %(balance)s 元中有 %(reserved)s 元已为项目预留。")
                 % {"after": money(balance + amount - reserved), "balance": money(balance), "reserved": money(reserved)},
                 code="shortfall",
             )
@@ -302,7 +302,7 @@ def budget_approve(
         share = requested if lowered is None else lowered
         if share > requested:
             raise DomainError(
-                _("预算审核只能核减公服资金，不能核增：申请 %(requested)s 元，填写的 %(share)s 元更多（R8）。")
+                _("预算审核只能核减公服资金，不能核增：申请 %(requested)s 元，填写的 %(share)s 元更多。")
                 % {"requested": money(requested), "share": money(share)},
                 code="share_raised",
             )
@@ -321,7 +321,7 @@ def budget_approve(
         lock_fund(fund)
         if category in (fund.negative_list or []):
             raise DomainError(
-                _("“%(category)s”在%(fund)s的负面清单上，不能使用公服资金（R8）。")
+                _("“%(category)s”在%(fund)s的负面清单上，不能使用公服资金。")
                 % {"category": Category(category).label, "fund": fund},
                 code="negative_list",
             )
@@ -330,7 +330,7 @@ def budget_approve(
             raise DomainError(
                 _(
                     "公服资金最多为总预算的 %(pct)s%%，即 %(limit)s 元；核定的 %(share)s 元超出上限，"
-                    "请核减到 %(limit)s 元以内，其余由居民自筹（R3）。"
+                    "请核减到 %(limit)s 元以内，其余由居民自筹。"
                 )
                 % {"pct": f"{fund.share_cap_percent.normalize():f}", "limit": money(limit), "share": money(share)},
                 code="over_cap",
@@ -341,7 +341,7 @@ def budget_approve(
             available = balance - reserved
             if available < share:
                 raise DomainError(
-                    _("%(fund)s可用余额 %(available)s 元，本项目需要 %(share)s 元，还差 %(short)s 元（R8）。")
+                    _("%(fund)s可用余额 %(available)s 元，本项目需要 %(share)s 元，还差 %(short)s 元。")
                     % {"fund": fund, "available": money(available), "share": money(share),
                        "short": money(share - available)},
                     code="shortfall",
@@ -424,7 +424,7 @@ def contribution_record(
         collected = contributions_collected(proposal)
         if collected + amount > target:
             raise DomainError(
-                _("自筹应筹 %(target)s 元，已登记 %(collected)s 元，最多还能登记 %(left)s 元（R9）。")
+                _("自筹应筹 %(target)s 元，已登记 %(collected)s 元，最多还能登记 %(left)s 元。")
                 % {"target": money(target), "collected": money(collected), "left": money(max(target - collected, ZERO))},
                 code="over_target",
             )
@@ -549,11 +549,11 @@ def bid_select(*, bid: Bid, actor, panel, reason: str = "") -> Bid:
         bids = list(Bid.objects.filter(proposal=proposal))
         if len(bids) < MIN_BIDS:
             raise DomainError(
-                _("比选至少需要 %(min)d 家报价，目前只有 %(n)d 家（R12）。") % {"min": MIN_BIDS, "n": len(bids)},
+                _("比选至少需要 %(min)d 家报价，目前只有 %(n)d 家。") % {"min": MIN_BIDS, "n": len(bids)},
                 code="too_few_bids",
             )
         if not panel:
-            raise DomainError(_("请填写比选小组成员（R12）。"), code="panel")
+            raise DomainError(_("请填写比选小组成员。"), code="panel")
         outsiders = [
             u for u in panel
             if not (policies.is_group_council_member(u, proposal.group) or policies.is_supervisor_of(u, community)
@@ -561,18 +561,18 @@ def bid_select(*, bid: Bid, actor, panel, reason: str = "") -> Bid:
         ]
         if outsiders:
             raise DomainError(
-                _("比选小组成员应为小组议事会成员、社区工作人员或监督人员：%(names)s 不是（R12）。")
+                _("比选小组成员应为小组议事会成员、社区工作人员或监督人员：%(names)s 不是。")
                 % {"names": "、".join(str(u) for u in outsiders)},
                 code="panel",
             )
         if not any(policies.is_supervisor_of(u, community) for u in panel):
             raise DomainError(
-                _("比选小组必须有监督人员（监事会成员、廉情监督员或街道纪工委）参加（R12）。"), code="panel"
+                _("比选小组必须有监督人员（监事会成员、廉情监督员或街道纪工委）参加。"), code="panel"
             )
         review = approved_review(proposal)
         if bid.amount > review.total:
             raise DomainError(
-                _("%(c)s的报价 %(amount)s 元超过核定总预算 %(total)s 元，不能签约（R12）。")
+                _("%(c)s的报价 %(amount)s 元超过核定总预算 %(total)s 元，不能签约。")
                 % {"c": bid.contractor, "amount": money(bid.amount), "total": money(review.total)},
                 code="over_total",
             )
@@ -580,7 +580,7 @@ def bid_select(*, bid: Bid, actor, panel, reason: str = "") -> Bid:
         if bid.amount > lowest and not reason:
             cheapest = next(b for b in bids if b.amount == lowest)
             raise DomainError(
-                _("所选报价 %(amount)s 元不是最低价（%(c)s 报价 %(lowest)s 元），请写明选择理由（R12）。")
+                _("所选报价 %(amount)s 元不是最低价（%(c)s 报价 %(lowest)s 元），请写明选择理由。")
                 % {"amount": money(bid.amount), "c": cheapest.contractor, "lowest": money(lowest)},
                 code="reason_required",
             )
@@ -623,10 +623,10 @@ def acceptance_record(
             panel = list(bid.panel.all()) if bid else []
             supervisor = next((u for u in panel if policies.is_supervisor_of(u, community)), None)
             if supervisor is None:
-                raise DomainError(_("验收需要监督人员到场，请注明到场的监督人员（R13）。"), code="supervisor")
+                raise DomainError(_("验收需要监督人员到场，请注明到场的监督人员。"), code="supervisor")
         elif not policies.is_supervisor_of(supervisor, community):
             raise DomainError(
-                _("%(name)s不是本社区或本街道的监督人员，验收需要监督人员到场（R13）。") % {"name": supervisor},
+                _("%(name)s不是本社区或本街道的监督人员，验收需要监督人员到场。") % {"name": supervisor},
                 code="supervisor",
             )
         acceptance = Acceptance.objects.create(
@@ -670,7 +670,7 @@ def settlement_record(*, proposal: Proposal, actor, actual_cost) -> Settlement:
         self_share = total - share
         if cost > total:
             raise DomainError(
-                _("实际支出 %(cost)s 元超过核定总预算 %(total)s 元（R13）。")
+                _("实际支出 %(cost)s 元超过核定总预算 %(total)s 元。")
                 % {"cost": money(cost), "total": money(total)},
                 code="over_total",
             )

@@ -13,7 +13,7 @@ only delays it (``outbox.services``). A mail the server refuses is handed to
 the outbox too (topic ``notifications.mail``) and retried by
 ``notification_mail_send``.
 
-Rules are never enforced here (DESIGN.md, Time): a late or lost message delays
+Rules are never enforced here (docs/domain.md, Time): a late or lost message delays
 nobody's right to act and lets nothing through early.
 """
 
@@ -282,7 +282,7 @@ def _plans_submitted(event: ProposalEvent, p: Proposal) -> list[Plan]:
 
 
 def _plans_submitted_to_community(event: ProposalEvent, p: Proposal) -> list[Plan]:
-    # Community staff open the community ballot (DESIGN.md, who uses it).
+    # Community staff open the community ballot (docs/domain.md, who uses it).
     return [
         Plan(
             K.REVIEW_NEEDED, _others(selectors.community_staff(p.group.community), event),

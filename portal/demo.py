@@ -73,7 +73,7 @@ class DemoAccount:
     try_this: str
 
 
-# The named accounts, one for each role in DESIGN.md "Who uses it". docs/demo.md
+# The named accounts, one for each role in docs/domain.md "Who uses it". docs/demo.md
 # lists the same table; tests/test_seed_demo.py checks that they agree.
 ACCOUNTS = [
     DemoAccount(
@@ -290,7 +290,7 @@ BOARDS = [
     ),
 ]
 
-# The 北苑 back-gate case (DESIGN.md): 36 000 yuan, half from the fund, half raised by households.
+# The 北苑 back-gate case (docs/domain.md): 36 000 yuan, half from the fund, half raised by households.
 BACK_GATE_TITLE = "北苑后门维修、消防通道整治及围墙防盗刺"
 BACK_GATE_LINES = [
     ("后门维修（门体更换、门禁）", D("1"), "项", D("12000.00")),

@@ -51,3 +51,40 @@ def nav_links(roles: Roles, *, authenticated: bool, path: str) -> list[dict]:
     if best is not None:
         best["current"] = True
     return links
+
+
+# The phone's bottom tab bar (issue 10): four places and "more". The third tab is the role's
+# main work place, the first of these the person has; the rest of NAV is on the "more" page.
+WORK_TABS = [
+    ("proposals:my_ballots", "vote", lambda r: r.community_council or r.group_council),
+    ("councils:staff_home", "work", lambda r: r.community_staff),
+    ("funding:review_queue", "work", lambda r: r.street_staff),
+    ("funding:supervision", "eye", lambda r: r.supervisor),
+    ("proposals:review_queue", "work", lambda r: r.group_council),
+    ("proposals:my_group", "group", lambda r: r.resident),
+]
+
+
+def tab_links(roles: Roles, *, authenticated: bool, path: str) -> list[dict]:
+    """Up to five tabs: home, proposals, the role's work (or log in), mine, more."""
+    labels = {name: label for label, name, _v in NAV}
+    tabs = [("portal:home", _("首页"), "home"), ("proposals:public_list", labels["proposals:public_list"], "list")]
+    if authenticated:
+        for name, icon, has in WORK_TABS:
+            if has(roles) and reverse_or_none(name):
+                tabs.append((name, labels[name], icon))
+                break
+        tabs.append(("portal:dashboard", labels["portal:dashboard"], "user"))
+    else:
+        tabs.append(("portal:login", _("登录"), "user"))
+    tabs.append(("portal:more", _("更多"), "more"))
+    links = []
+    for name, label, icon in tabs:
+        url = reverse_or_none(name)
+        if url is not None:
+            links.append({"label": label, "url": url, "icon": icon, "current": False})
+    best = max((link for link in links if path == link["url"] or (link["url"] != "/" and path.startswith(link["url"]))),
+               key=lambda l: len(l["url"]), default=None)
+    if best is not None:
+        best["current"] = True
+    return links

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from . import selectors
 from .forms import LargeTextForm, LoginForm
+from .nav import nav_links
 from .roles import request_roles
 
 LARGE_TEXT_COOKIE_AGE = 365 * 24 * 3600
@@ -62,6 +63,12 @@ def _is_site_path(url: str) -> bool:
     """A path on this site ("/me/?x=1"), not a URL with a scheme or a host of its own."""
     parts = urlsplit(url)
     return url.startswith("/") and not url.startswith(("//", "/\\")) and not parts.scheme and not parts.netloc
+
+
+def more(request):
+    """The phone's "more" tab: every page of the person's role that is not on the tab bar."""
+    links = nav_links(request_roles(request), authenticated=request.user.is_authenticated, path=request.path)
+    return render(request, "portal/more.html", {"links": links})
 
 
 class LoginView(auth_views.LoginView):

@@ -1,4 +1,4 @@
-"""States of a proposal and the transitions between them (DESIGN.md, life of a proposal).
+"""States of a proposal and the transitions between them (docs/domain.md, life of a proposal).
 
 ``TRANSITIONS`` is the only table of allowed moves; ``proposals.services.
 proposal_transition`` refuses any move not in it. The funding app moves the

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from councils.models import User
 from yishi.text import LineField, TextField
 
+from . import hooks
 from .enums import Category, ProposalStatus, ProxyReason, VoteChoice
 from .models import MONEY_CEILING
 
@@ -88,8 +89,17 @@ class ProposalForm(forms.Form):
         help_text=_("其余部分由居民自筹。公服资金最多为总预算的一半（以基金规定为准）。"),
     )
 
-    def __init__(self, *args, author_queryset=None, **kwargs):
+    def __init__(self, *args, author_queryset=None, community=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # Categories public money may not pay for are not offered (R8's negative list); the
+        # service refuses them too, with the reason, should one be posted anyway.
+        refused = set(hooks.negative_list(community)) if community is not None else set()
+        if refused:
+            field = self.fields["category"]
+            field.choices = [(v, label) for v, label in Category.choices if v not in refused]
+            field.help_text = _("公服资金不能用于：%(list)s。这类事项请向物业或有关部门反映。") % {
+                "list": str(_("、")).join(str(Category(v).label) for v in Category.values if v in refused)
+            }
         if author_queryset is not None:
             # Community staff entering a proposal for a resident without a phone.
             self.fields = {
@@ -117,8 +127,10 @@ class BallotOpenForm(forms.Form):
     def __init__(self, *args, default_days: int = 3, **kwargs):
         kwargs.setdefault("initial", {})
         kwargs["initial"].setdefault(
-            "closes_at",
-            timezone.localtime(timezone.now() + timedelta(days=default_days)).replace(second=0, microsecond=0),
+            "closes_at",  # a round deadline people can remember: 20:00 Beijing time
+            timezone.localtime(timezone.now() + timedelta(days=default_days)).replace(
+                hour=20, minute=0, second=0, microsecond=0
+            ),
         )
         super().__init__(*args, **kwargs)
 

@@ -12,6 +12,7 @@ from fractions import Fraction
 DEFAULT_SHARE_CAP = Fraction(1, 2)
 
 _share_cap_lookup = None
+_negative_list_lookup = None
 _transition_hooks: list = []
 
 
@@ -27,6 +28,23 @@ def share_cap(community) -> Fraction:
         if cap is not None:
             return cap
     return DEFAULT_SHARE_CAP
+
+
+def register_negative_list_lookup(fn) -> None:
+    """``fn(community) -> list[str] | None``: the categories the fund that would pay refuses (R8)."""
+    global _negative_list_lookup
+    _negative_list_lookup = fn
+
+
+def negative_list(community) -> list[str]:
+    """Categories public money may not pay for: the fund's list, or the default one without a fund."""
+    from .enums import DEFAULT_NEGATIVE_LIST
+
+    if _negative_list_lookup is not None:
+        found = _negative_list_lookup(community)
+        if found is not None:
+            return list(found)
+    return list(DEFAULT_NEGATIVE_LIST)
 
 
 def register_transition_hook(fn) -> None:

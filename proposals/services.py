@@ -1,6 +1,6 @@
 """Every state change of a proposal (R1, R3–R7, R11, R14).
 
-Each public function is one arrow of the life of a proposal (DESIGN.md): one
+Each public function is one arrow of the life of a proposal (docs/domain.md): one
 transaction, the proposal re-read under a row lock, every precondition checked
 again under the lock, the state changed, one ``ProposalEvent`` written. A
 refusal raises ``DomainError`` with a sentence a person can act on and changes
@@ -167,7 +167,7 @@ def check_shares(*, total: Decimal, community_share, community) -> Decimal:
         pct = (Decimal(cap.numerator) * 100 / Decimal(cap.denominator)).quantize(CENT).normalize()
         raise DomainError(
             _(
-                "申请公服资金最多为总预算的 %(pct)s%%，即 %(limit)s 元；其余 %(rest)s 元需要居民自筹（R3）。"
+                "申请公服资金最多为总预算的 %(pct)s%%，即 %(limit)s 元；其余 %(rest)s 元需要居民自筹。"
             )
             % {
                 "pct": format(pct, "f"),
@@ -275,10 +275,17 @@ def _write_lines(proposal: Proposal, lines) -> None:
     )
 
 
-def _clean_category(category) -> str:
+def _clean_category(category, community) -> str:
     category = category or Category.OTHER
     if category not in Category.values:
         raise DomainError(_("请选择议案类别。"))
+    # R8's negative list, refused at drafting rather than after a week of notice and a vote.
+    if category in hooks.negative_list(community):
+        raise DomainError(
+            _("“%(category)s”不在公服资金的使用范围内，不能作为议案提出。这类事项请向物业或有关部门反映。")
+            % {"category": Category(category).label},
+            code="category",
+        )
     return category
 
 
@@ -296,12 +303,12 @@ def proposal_create(
             raise PermissionDenied(_("只有本社区的工作人员可以代居民录入议案。"))
     if not policies.is_resident_of(author, group):
         raise PermissionDenied(
-            _("只有%(group)s的核实居民可以提出议案（R1）。请先请社区工作人员核实居住信息。")
+            _("只有%(group)s的核实居民可以提出议案。请先请社区工作人员核实居住信息。")
             % {"group": group.name}
         )
     title = _require_text(title, _("标题"), 120)
     summary = _require_text(summary, _("议案内容"), 5000)
-    category = _clean_category(category)
+    category = _clean_category(category, group.community)
     lines = clean_lines(lines)
     total = lines_total(lines)
     share = check_shares(total=total, community_share=community_share, community=group.community)
@@ -332,7 +339,7 @@ def proposal_update(
     """
     title = _require_text(title, _("标题"), 120)
     summary = _require_text(summary, _("议案内容"), 5000)
-    category = _clean_category(category)
+    category = _clean_category(category, proposal.group.community)
     lines = clean_lines(lines)
     total = lines_total(lines)
     share = check_shares(total=total, community_share=community_share, community=proposal.group.community)
@@ -457,7 +464,7 @@ def group_ballot_open(*, proposal: Proposal, actor: User, closes_at: datetime) -
         seated = policies.seated_members(council, now).count() if council else 0
         if seated < MIN_GROUP_COUNCIL:
             raise DomainError(
-                _("居民小组议事会至少要有 %(min)d 名在任成员才能表决，目前只有 %(n)d 名（R2）。")
+                _("居民小组议事会至少要有 %(min)d 名在任成员才能表决，目前只有 %(n)d 名。")
                 % {"min": MIN_GROUP_COUNCIL, "n": seated}
             )
         # R3: the fund's cap may have changed since drafting; the resolution must respect it.
@@ -494,7 +501,7 @@ def community_ballot_open(*, proposal: Proposal, actor: User, closes_at: datetim
         council = policies.community_council(community)
         seated = policies.seated_members(council, now).count() if council else 0
         if seated < 3:
-            raise DomainError(_("社区议事会在任成员不足 3 人，不能表决（R2）。"))
+            raise DomainError(_("社区议事会在任成员不足 3 人，不能表决。"))
         notice = current_notice(proposal)
         if notice is None:
             raise DomainError(_("议案没有有效的公示，不能发起社区表决。请先重新公示决议。"))
@@ -589,7 +596,7 @@ def vote_cast(
             raise DomainError(_("表决已于 %(at)s 截止，不能再投票。") % {"at": _local(ballot.closes_at)})
         if not ballot.electors.filter(user=voter).exists():
             raise PermissionDenied(
-                _("您不在这次表决的表决人名单中：名单在表决开始时按当时在任的成员确定（R7）。")
+                _("您不在这次表决的表决人名单中：名单在表决开始时按当时在任的成员确定。")
             )
         already = (
             _("这位成员已经投过票，投出后不能更改，也不能代录。") if recorded_by is not None
@@ -742,7 +749,7 @@ def objection_file(*, notice: Notice, resident: User, text: str, recorded_by: Us
         if recorded_by is not None and not policies.is_community_staff(recorded_by, group.community):
             raise PermissionDenied(_("只有本社区的工作人员可以代居民录入异议。"))
         if not policies.is_resident_of(resident, group):
-            raise PermissionDenied(_("只有%(group)s的核实居民可以对这项公示提出异议（R1）。") % {"group": group.name})
+            raise PermissionDenied(_("只有%(group)s的核实居民可以对这项公示提出异议。") % {"group": group.name})
         if notice.voided_at is not None:
             raise DomainError(_("这项公示已经作废，议案已退回小组重新议事。"))
         if now < notice.published_at:
@@ -878,7 +885,7 @@ def agenda_add(*, meeting: Meeting, proposal: Proposal, actor: User) -> AgendaIt
 
 def _require_supervisor(user: User, proposal: Proposal) -> None:
     if not policies.is_supervisor_of(user, proposal.group.community):
-        raise PermissionDenied(_("只有本社区或本街道的监督人员可以这样做（R11）。"))
+        raise PermissionDenied(_("只有本社区或本街道的监督人员可以这样做。"))
 
 
 def opinion_record(*, proposal: Proposal, supervisor: User, text: str) -> Opinion:
@@ -944,7 +951,7 @@ def rating_record(*, proposal: Proposal, resident: User, stars: int, comment: st
     with transaction.atomic():
         lock_proposal(proposal)
         if not policies.is_resident_of(resident, proposal.group):
-            raise PermissionDenied(_("只有%(group)s的核实居民可以评价（R1）。") % {"group": proposal.group.name})
+            raise PermissionDenied(_("只有%(group)s的核实居民可以评价。") % {"group": proposal.group.name})
         require_status(proposal, S.ACCEPTED, S.SETTLED, action=_("评价（验收后才能评价）"))
         if Rating.objects.filter(proposal=proposal, resident=resident).exists():
             raise DomainError(_("您已经评价过了。"))

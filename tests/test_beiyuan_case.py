@@ -49,7 +49,7 @@ def test_r13_beiyuan_case_end_to_end_to_the_fen(db):
 
     # R9: not yet: 9 000 of 18 000 raised.
     blockers = sel.release_blockers(p)
-    assert len(blockers) == 1 and "R9" in blockers[0] and "9,000.00" in blockers[0]
+    assert len(blockers) == 1 and "居民自筹：应筹" in blockers[0] and "9,000.00" in blockers[0]
     contribute(world, p, "9000.00", households=18, prefix="B")
     assert sel.contributions_collected(p) == D("18000.00")
     assert sel.release_blockers(p) == []

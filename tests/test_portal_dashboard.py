@@ -182,3 +182,53 @@ def test_header_shows_role_links_for_a_logged_in_resident(client, world):
     review = _exists("proposals:review_queue")
     if review:
         assert f'href="{review}"' not in body  # not a group-council member
+
+
+# --------------------------------------------------------------------------- issue 10: work, not advice
+
+def _hrefs(body: str) -> set[str]:
+    import re
+
+    return set(re.findall(r'href="([^"]+)"', body))
+
+
+def test_dashboard_pending_ballot_links_to_the_ballot_page_where_one_votes(client, world):
+    p = ps.proposal_create(author=world.author, group=world.group, title="北苑后门维修", summary="x",
+                           lines=BACK_GATE_LINES, community_share="18000")
+    ps.proposal_submit(proposal=p, actor=world.author)
+    ballot = ps.group_ballot_open(proposal=p, actor=world.group_members[0],
+                                  closes_at=timezone.now() + timedelta(days=2))
+    client.force_login(world.group_members[1])
+    body = client.get(DASHBOARD).content.decode()
+    url = reverse("proposals:ballot", args=[ballot.pk])
+    assert f'<a href="{url}">北苑后门维修</a>' in body
+    page = client.get(url)
+    assert page.status_code == 200
+    assert reverse("proposals:vote_confirm", args=[ballot.pk]) in page.content.decode()
+
+
+@pytest.mark.parametrize("who", ["staff", "street_staff", "supervisor", "councillor"])
+def test_dashboard_people_at_work_without_residency_are_not_told_to_get_verified(client, world, who):
+    user = world.community_members[0] if who == "councillor" else getattr(world, who)
+    assert not Residency.objects.filter(user=user).exists()
+    client.force_login(user)
+    body = client.get(DASHBOARD).content.decode()
+    assert "您还不是已核实的居民" not in body and "居委会" not in body
+    assert "我的居住登记" not in body
+
+
+@pytest.mark.parametrize("who, wanted", [
+    ("staff", ["councils:residents", "councils:staff_home"]),
+    ("street_staff", ["funding:review_queue"]),
+    ("supervisor", ["funding:supervision"]),
+])
+def test_dashboard_counts_link_to_the_page_where_the_work_is_done(client, world, who, wanted):
+    client.force_login(getattr(world, who))
+    body = client.get(DASHBOARD).content.decode()
+    hrefs = _hrefs(body)
+    for name in wanted:
+        url = reverse(name)
+        linked = [h for h in hrefs if h.split("#")[0].split("?")[0] == url]
+        assert linked, f"{who}: no link to {url}"
+        for href in linked:
+            assert client.get(href.split("#")[0]).status_code == 200, href

@@ -118,3 +118,30 @@ def test_error_pages_keep_the_strict_csp(client, db):
 
     assert_strict_page(client.get("/test/refused/"))
     assert_strict_page(client.get("/test/django-forbidden/"))
+
+
+# --------------------------------------------------------------------------- the demo runs with DEBUG on
+
+
+def test_404_in_debug_is_the_friendly_page_not_the_url_list(client, db, settings):
+    settings.DEBUG = True
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "找不到这个页面" in body and "URLconf" not in body and "NOARCHIVE" not in body
+
+
+def test_500_in_debug_is_the_friendly_page_not_the_traceback(db, settings):
+    settings.DEBUG = True
+    client = Client(raise_request_exception=False)
+    response = client.get("/test/broken/")
+    assert response.status_code == 500
+    body = response.content.decode()
+    assert "服务器出错了" in body and "Traceback" not in body and "boom" not in body
+
+
+def test_debug_pages_come_back_when_asked_for(client, db, settings):
+    settings.DEBUG = True
+    settings.YISHI_DEBUG_PAGES = True
+    body = client.get("/no/such/page/").content.decode()
+    assert "NOARCHIVE" in body and "找不到这个页面" not in body

@@ -32,7 +32,7 @@ def test_r11_hold_blocks_release_until_lifted(small):
     contribute(small, p, "18000.00")
     hold = ps.hold_place(proposal=p, supervisor=small.supervisor, reason="施工方资质待核实")
     before = snapshot(p, fund)
-    with pytest.raises(DomainError, match="监督暂停（R11）：施工方资质待核实"):
+    with pytest.raises(DomainError, match="监督暂停：施工方资质待核实"):
         fs.funds_release(proposal=p, actor=small.street_staff)
     assert snapshot(p, fund) == before
     ps.hold_lift(hold=hold, actor=small.supervisor, reason="资质已核实")
@@ -49,7 +49,7 @@ def test_r11_hold_blocks_settlement_until_lifted(small):
     hold = ps.hold_place(proposal=p, supervisor=small.supervisor, reason="决算发票待审")
     before = snapshot(p, fund)
     assert sel.settlement_blockers(p) and "决算发票待审" in sel.settlement_blockers(p)[0]
-    with pytest.raises(DomainError, match="监督暂停（R11）：决算发票待审") as exc:
+    with pytest.raises(DomainError, match="监督暂停：决算发票待审") as exc:
         fs.settlement_record(proposal=p, actor=small.group_members[0], actual_cost="34500.00")
     assert exc.value.code == "settlement_blocked"
     assert snapshot(p, fund) == before and not Settlement.objects.exists()

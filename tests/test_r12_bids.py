@@ -38,7 +38,7 @@ def panel(world):
 def test_r12_fewer_than_three_bids_refused(released):
     world, p = released
     bids = record_bids(world, p, ("35200.00", "34800.00"))
-    with pytest.raises(DomainError, match="至少需要 3 家报价，目前只有 2 家（R12）") as exc:
+    with pytest.raises(DomainError, match="至少需要 3 家报价，目前只有 2 家") as exc:
         fs.bid_select(bid=bids[1], actor=world.group_members[0], panel=panel(world))
     assert exc.value.code == "too_few_bids"
     p.refresh_from_db()

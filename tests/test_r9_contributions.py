@@ -147,6 +147,6 @@ def test_r9_lowered_share_raises_the_target(small):
     contribute(small, p, "18000.00")
     fs.budget_approve(proposal=p, reviewer=small.street_staff, community_share="17000.00")
     blockers = sel.release_blockers(p)
-    assert blockers == ["居民自筹（R9）：应筹 19,000.00 元，已登记 18,000.00 元，还差 1,000.00 元。"]
+    assert blockers == ["居民自筹：应筹 19,000.00 元，已登记 18,000.00 元，还差 1,000.00 元。"]
     record(small, p, "1000.00", "S-extra")
     assert sel.release_blockers(p) == []

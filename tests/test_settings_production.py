@@ -260,3 +260,17 @@ def test_docker_compose_file_is_valid_where_a_compose_client_exists(tmp_path):
     (tmp_path / ".env").write_text(env_file)  # no POSTGRES_PASSWORD: compose must refuse
     refused = subprocess.run([*command, "config"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert refused.returncode != 0 and "POSTGRES_PASSWORD" in refused.stderr
+
+
+def test_a_request_warning_is_logged_once_in_the_demo():
+    # With DEBUG on, Django's own console handler on "django" used to print every request warning
+    # a second time beside the JSON line.
+    code = (
+        "import django, logging; django.setup(); "
+        "logging.getLogger('django.request').warning('Not Found: %s', '/nowhere/')"
+    )
+    result = run(["-c", code], {**PRODUCTION, "DEBUG": "1"})
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if "/nowhere/" in line]
+    assert len(lines) == 1, lines
+    assert json.loads(lines[0])["message"] == "Not Found: /nowhere/"

@@ -204,8 +204,9 @@ def test_r8_approve_shortfall_names_it_next_to_the_proposal(client, w):
 
 
 def test_r8_approve_negative_list_refused(client, w):
-    make_fund(w)
+    fund = make_fund(w, negative_list=[])
     p = drive_to_approved(w, category="salary")
+    Fund.objects.filter(pk=fund.pk).update(negative_list=["salary"])  # the list grew after drafting
     response = as_user(client, w.street_staff).post(
         reverse("funding:budget_approve", args=[p.pk]), {"community_share": "18000"}
     )
@@ -299,7 +300,7 @@ def test_r10_release_refused_lists_every_unmet_condition(client, w):
     response = as_user(client, w.street_staff).post(reverse("funding:release", args=[p.pk]))
     assert response.status_code == 200
     body = response.content.decode()
-    assert "R9" in body and "R11" in body and "核对报价" in body
+    assert "居民自筹：应筹" in body and "监督暂停：" in body and "核对报价" in body
     p.refresh_from_db()
     assert p.status == S.FUNDED and fund_sums(fund) == before
 
@@ -325,7 +326,7 @@ def test_r10_release_htmx_refusal_returns_the_card_with_reasons(client, w):
     response = as_user(client, w.street_staff).post(reverse("funding:release", args=[p.pk]),
                                                     headers={"HX-Request": "true"})
     body = response.content.decode()
-    assert "<html" not in body and f'id="release-{p.pk}"' in body and "R9" in body
+    assert "<html" not in body and f'id="release-{p.pk}"' in body and "居民自筹：应筹" in body
 
 
 def test_r10_release_from_money_page_shows_reasons_there(client, w):
@@ -334,7 +335,7 @@ def test_r10_release_from_money_page_shows_reasons_there(client, w):
     response = as_user(client, w.street_staff).post(reverse("funding:release", args=[p.pk]), {"next": "money"})
     assert response.status_code == 200
     body = response.content.decode()
-    assert "项目资金" in body and "R9" in body
+    assert "项目资金" in body and "居民自筹：应筹" in body
 
 
 def test_r10_release_other_subdistrict_not_found(client, w, other):
@@ -723,7 +724,12 @@ def test_money_panel_street_staff_get_release_button(w):
     make_fund(w)
     p = funded(w)
     html = render_panel(p, w.street_staff)
-    assert reverse("funding:release", args=[p.pk]) in html and "R9" in html
+    # Short of self-raised money: the button is shown disabled, the reasons beside it.
+    assert reverse("funding:release", args=[p.pk]) not in html and "居民自筹：应筹" in html
+    assert 'disabled aria-describedby="money-blockers"' in html
+    contribute(w, p, p.self_raised_share, households=2)
+    html = render_panel(p, w.street_staff)
+    assert reverse("funding:release", args=[p.pk]) in html and "disabled" not in html
 
 
 def test_money_panel_settled_shows_final_accounts(w):
@@ -818,7 +824,7 @@ def test_r15_correction_cannot_spend_reserved_money(client, w):
     response = as_user(client, w.street_staff).post(reverse("funding:fund_correct", args=[fund.pk]),
                                                     {"amount": "-2500", "reason": "重复拨入"})
     assert response.status_code == 200
-    assert "R15" in response.content.decode()
+    assert "元已为项目预留" in response.content.decode()
     assert fund_sums(fund) == (D("20000.00"), D("18000.00"))
     response = client.post(reverse("funding:fund_correct", args=[fund.pk]), {"amount": "-1500.00", "reason": "重复拨入"})
     assert response.status_code == 302
@@ -832,3 +838,38 @@ def test_r15_correction_bad_amount_is_a_form_error(client, w, amount):
                                                     {"amount": amount, "reason": "x"})
     assert response.status_code == 200
     assert LedgerEntry.objects.filter(fund=fund).count() == 1
+
+
+# --------------------------------------------------------------------------- explain before the click (issue 10)
+
+
+def test_r10_release_button_disabled_with_reasons_in_the_queue_while_money_is_short_or_on_hold(client, w):
+    make_fund(w)
+    p = funded(w)
+    queue = reverse("funding:review_queue")
+    body = as_user(client, w.street_staff).get(queue).content.decode()
+    card = body[body.index(f'id="release-{p.pk}"'):]
+    assert f'disabled aria-describedby="release-why-{p.pk}"' in card
+    assert "居民自筹还差 18,000.00 元" in card
+    assert f'action="{reverse("funding:release", args=[p.pk])}"' not in body
+    contribute(w, p, p.self_raised_share, households=2)
+    ps.hold_place(proposal=p, supervisor=w.supervisor, reason="核对报价")
+    body = client.get(queue).content.decode()
+    assert "监督人员暂停了拨付" in body and "居民自筹还差" not in body
+    assert f'action="{reverse("funding:release", args=[p.pk])}"' not in body
+    hold = p.holds.get()
+    ps.hold_lift(hold=hold, actor=w.supervisor, reason="已核实")
+    body = client.get(queue).content.decode()
+    assert f'action="{reverse("funding:release", args=[p.pk])}"' in body and f"release-why-{p.pk}" not in body
+
+
+def test_r10_release_button_disabled_on_the_money_page_until_conditions_hold(client, w):
+    make_fund(w)
+    p = funded(w)
+    page = reverse("funding:proposal_money", args=[p.pk])
+    body = as_user(client, w.street_staff).get(page).content.decode()
+    assert 'disabled aria-describedby="h-release"' in body and "居民自筹：应筹" in body
+    contribute(w, p, p.self_raised_share, households=2)
+    body = client.get(page).content.decode()
+    assert 'disabled aria-describedby="h-release"' not in body
+    assert f'action="{reverse("funding:release", args=[p.pk])}"' in body

@@ -143,9 +143,9 @@ def test_edit_page_shows_existing_lines(world, client):
 
 def test_r3_cap_exceeded_on_save_shows_the_sentence_and_saves_nothing(world, client):
     response = as_user(client, world.author).post(url("create"), form_data(op="save", community_share="20000"))
-    assert response.status_code == 409
+    assert response.status_code == 422  # a form to correct, not a conflict
     body = text_of(response)
-    assert "申请公服资金最多为总预算的 50%，即 18,000.00 元" in body
+    assert body.count("申请公服资金最多为总预算的 50%，即 18,000.00 元") == 1  # said once
     assert not Proposal.objects.exists()
 
 
@@ -153,7 +153,8 @@ def test_r3_cap_exceeded_on_edit_leaves_proposal_unchanged(world, client):
     proposal = make_proposal(world)
     response = as_user(client, world.author).post(url("edit", proposal.pk),
                                                   form_data(op="save", community_share="30000"))
-    assert response.status_code == 409
+    assert response.status_code == 422
+    assert text_of(response).count("申请公服资金最多为总预算的 50%") == 1
     proposal.refresh_from_db()
     assert proposal.community_share == 18000 and proposal.revision == 1
 
@@ -261,7 +262,7 @@ BAD_LINES = [
 @pytest.mark.parametrize("case,overrides", BAD_LINES, ids=[c for c, _o in BAD_LINES])
 def test_create_bad_input_is_a_form_error_and_saves_nothing(world, client, case, overrides):
     response = as_user(client, world.author).post(url("create"), form_data(op="save", **overrides))
-    assert response.status_code in (200, 409), case
+    assert response.status_code in (200, 422), case
     assert "form-errors" in text_of(response) or "field-error" in text_of(response)
     assert not Proposal.objects.exists()
 
@@ -270,7 +271,7 @@ def test_create_bad_input_is_a_form_error_and_saves_nothing(world, client, case,
 def test_edit_bad_input_leaves_proposal_unchanged(world, client, case, overrides):
     proposal = make_proposal(world)
     response = as_user(client, world.author).post(url("edit", proposal.pk), form_data(op="save", **overrides))
-    assert response.status_code in (200, 409), case
+    assert response.status_code in (200, 422), case
     proposal.refresh_from_db()
     assert proposal.revision == 1 and proposal.title == "北苑后门维修" and proposal.total == 36000
 
@@ -319,3 +320,31 @@ def test_edit_while_group_ballot_open_is_refused(world, client):
     assert "表决正在进行" in text_of(response)
     proposal.refresh_from_db()
     assert proposal.title == "北苑后门维修"
+
+
+# --------------------------------------------------------------------------- refuse early (issue 10)
+
+
+def test_r8_negative_list_categories_are_not_offered_on_the_form(world, client):
+    body = text_of(as_user(client, world.author).get(url("create")))
+    assert 'value="greening"' in body
+    for refused in ("property_fee", "government_duty", "salary"):
+        assert f'value="{refused}"' not in body
+    assert "公服资金不能用于：物业费等个人应付费用、政府部门职责事项、人员工资福利" in body
+
+
+def test_r8_negative_list_category_posted_anyway_is_refused_and_saves_nothing(world, client):
+    response = as_user(client, world.author).post(url("create"), form_data(op="save", category="salary"))
+    assert response.status_code == 200
+    assert "field-error" in text_of(response)
+    assert not Proposal.objects.exists()
+
+
+def test_r8_negative_list_category_refused_at_drafting_by_the_service(world):
+    from yishi.errors import DomainError
+
+    with pytest.raises(DomainError) as refusal:
+        ps.proposal_create(author=world.author, group=world.group, title="代缴物业费", summary="x",
+                           lines=[("物业费", 1, "项", "1000.00")], community_share="0", category="property_fee")
+    assert "物业费等个人应付费用”不在公服资金的使用范围内" in str(refusal.value)
+    assert not Proposal.objects.exists()

@@ -464,7 +464,7 @@ def test_r2_seat_assign_supervisor_refused(client, w):
          "role": "member"},
     )
     assert response.status_code == 200
-    assert "R2" in response.content.decode()
+    assert f"{w.supervisor.display_name}是" in response.content.decode()
     assert not Seat.objects.filter(user=w.supervisor).exists()
 
 
@@ -535,7 +535,7 @@ def test_r2_board_seat_assign_council_member_refused(client, w):
         {"community": w.community.pk, "board": w.board.pk, "account": member.username, "title": "member"},
     )
     assert response.status_code == 200
-    assert "R2" in response.content.decode()
+    assert f"{member.display_name}在" in response.content.decode()
     assert not BoardSeat.objects.filter(user=member).exists()
 
 

@@ -54,6 +54,8 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", True)
+# With DEBUG on (the demo), 404 and 500 still show the friendly pages unless this asks for Django's.
+YISHI_DEBUG_PAGES = env_bool("YISHI_DEBUG_PAGES", False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
@@ -122,6 +124,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "portal.middleware.DomainErrorMiddleware",
     "portal.ratelimit.RateLimitMiddleware",  # 429 on a flood of any creating form
+    "portal.middleware.FriendlyErrorPagesMiddleware",
     # Last, as django-axes asks: turns a login refused for too many failures into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -259,7 +262,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3}
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_IGNORE_RESULT = not CELERY_RESULT_BACKEND
 # A request must not hang on an unreachable broker: give up publishing quickly
-# (the action has committed; the message is only delayed, DESIGN.md Time).
+# (the action has committed; the message is only delayed, docs/domain.md Time).
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 # Keep the worker's logs in the same JSON lines as the web process.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -385,7 +388,12 @@ LOGGING = {
     "formatters": {"json": {"()": "yishi.logging.JsonFormatter"}},
     "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Django first applies its DEFAULT_LOGGING, whose console handler on "django" prints each
+        # request warning once more (with DEBUG on); here it only propagates to the JSON root.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }
 if CELERY_TASK_ALWAYS_EAGER:
     # Tasks run inside the request (the demo, tests): a line per successful task is noise there;

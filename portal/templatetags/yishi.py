@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from portal.nav import nav_links
+from portal.nav import nav_links, tab_links
 from portal.roles import request_roles
 
 register = template.Library()
@@ -67,6 +67,18 @@ def url_if_exists(name, *args, **kwargs) -> str:
         return reverse(name, args=args or None, kwargs=kwargs or None)
     except NoReverseMatch:
         return ""
+
+
+@register.inclusion_tag("portal/_tab_bar.html", takes_context=True)
+def tab_bar(context):
+    """The phone's bottom tab bar: four main places of the person's role and "more"."""
+    request = context.get("request")
+    user = context.get("user")
+    authenticated = bool(user and user.is_authenticated)
+    roles = request_roles(request) if request is not None else None
+    if roles is None:
+        return {"tabs": []}
+    return {"tabs": tab_links(roles, authenticated=authenticated, path=request.path)}
 
 
 @register.inclusion_tag("portal/_nav.html", takes_context=True)

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -136,16 +137,28 @@ def _page_context(request, ballot, elector) -> dict:
         "lines": list(proposal.lines.all()),
         "notice": notice,
         "opinions": list(proposal.opinions.select_related("supervisor").order_by("created_at")),
-        "can_close": (
-            ballot.is_open
-            and (viewer.is_staff_of(community.pk)
-                 or (ballot.kind == "group" and viewer.is_group_council_member(proposal.group_id)))
-        ),
+        "can_close": _may_close(viewer, ballot),
         "roadshow": selectors.roadshow_for(proposal) if ballot.kind == BallotKind.COMMUNITY else None,
         **tally_context(ballot),
         **_vote_context(request, ballot, elector),
     }
+    context["close_now"] = close_allowed_now(ballot, context["tally"], context["now"])
     return context
+
+
+def _may_close(viewer, ballot) -> bool:
+    """Whose page offers "end the vote": community staff; for a group ballot, its group council."""
+    proposal = ballot.proposal
+    return ballot.is_open and (
+        viewer.is_staff_of(proposal.group.community_id)
+        or (ballot.kind == "group" and viewer.is_group_council_member(proposal.group_id))
+    )
+
+
+def close_allowed_now(ballot, tally, now) -> bool:
+    """What ``services.ballot_close`` will accept from a person now (it checks again): the deadline
+    has passed, everyone has voted, or the result can no longer change. Shown before the click."""
+    return now >= ballot.closes_at or tally["remaining"] == 0 or tally["decided"]
 
 
 @login_required
@@ -197,7 +210,14 @@ def ballot(request, pk):
 def ballot_tally(request, pk):
     """The tally fragment polled by htmx every 5 s while the ballot is open."""
     ballot, _elector = _ballot_for(request, pk)
-    return render(request, f"{PAGE}#tally", tally_context(ballot))
+    context = tally_context(ballot)
+    response = render(request, f"{PAGE}#tally", context)
+    if _may_close(viewer_for(request), ballot):
+        # The close button follows the tally: enabled (out of band) once the result is settled.
+        context.update(can_close=True, close_oob=True,
+                       close_now=close_allowed_now(ballot, context["tally"], context["now"]))
+        response.content += render_to_string(f"{PAGE}#close_panel", context, request=request).encode()
+    return response
 
 
 @login_required
@@ -253,7 +273,10 @@ def vote(request, pk):
     recorded_for = voter if voter is not None and voter.pk != request.user.pk else None
     if request.htmx:
         context = {**_page_context(request, ballot, elector), "just_voted": True, "recorded_for": recorded_for}
-        return render(request, f"{PAGE}#vote_panel", context)
+        response = render(request, f"{PAGE}#vote_panel", context)
+        # The live tally beside the panel counts this vote at once, not at its next poll.
+        response["HX-Trigger"] = "ballot-voted"
+        return response
     if recorded_for is not None:
         messages.success(request, _("已代 %(name)s 录入表决意见。") % {"name": recorded_for.display_name})
     else:

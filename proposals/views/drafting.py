@@ -128,6 +128,9 @@ def _staff_residents(viewer):
 def _page(request, *, proposal, form, rows, community, show_errors=False, partial=None, status=200,
           formset_errors=()):
     formset = formset_for(rows, bound=show_errors)
+    summary = budget_summary(rows, form["community_share"].value(), community)
+    if show_errors and summary["share_error"] and summary["share_error"] in form.non_field_errors():
+        summary["share_error"] = None  # the refusal is already said once, at the top of the form
     context = {
         # Errors about the set of lines as a whole (too many, none, a tampered count).
         "formset_errors": list(formset_errors),
@@ -136,7 +139,7 @@ def _page(request, *, proposal, form, rows, community, show_errors=False, partia
         "formset": formset,
         "rows_count": formset.total_form_count(),
         "max_lines": MAX_LINES,
-        "summary": budget_summary(rows, form["community_share"].value(), community),
+        "summary": summary,
         "show_errors": show_errors,
         "form_url": reverse("proposals:edit", args=[proposal.pk]) if proposal else reverse("proposals:create"),
         "community": community,
@@ -147,12 +150,12 @@ def _page(request, *, proposal, form, rows, community, show_errors=False, partia
 def _handle(request, *, proposal, author_queryset, community, initial_rows, initial):
     """Shared by create and edit: see the module docstring for the ``op`` values."""
     if request.method != "POST":
-        form = ProposalForm(initial=initial, author_queryset=author_queryset)
+        form = ProposalForm(initial=initial, author_queryset=author_queryset, community=community)
         return _page(request, proposal=proposal, form=form, rows=initial_rows, community=community)
 
     op = request.POST.get("op") or request.GET.get("op") or "save"
     rows = rows_from_post(request.POST) or [dict.fromkeys(LINE_FIELDS, "")]
-    form = ProposalForm(request.POST, author_queryset=author_queryset)
+    form = ProposalForm(request.POST, author_queryset=author_queryset, community=community)
     remove = request.POST.get("remove")
     if remove is not None:
         try:
@@ -174,6 +177,13 @@ def _handle(request, *, proposal, author_queryset, community, initial_rows, init
         return _page(request, proposal=proposal, form=form, rows=rows, community=community, show_errors=True,
                      formset_errors=formset.non_form_errors())
     data = form.cleaned_data
+    # Too much public money is a form to correct (422), said once, before any service is asked;
+    # a refusal by the proposal's state (a ballot open, already submitted) stays a 409 below.
+    share_error = budget_summary(rows, data["community_share"], community)["share_error"]
+    if share_error:
+        form.add_error(None, share_error)
+        return _page(request, proposal=proposal, form=form, rows=rows, community=community, show_errors=True,
+                     status=422)
     lines = [f.as_line() for f in formset.forms if f.has_changed() and f.cleaned_data]
     fields = {"title": data["title"], "summary": data["summary"], "lines": lines,
               "community_share": data["community_share"], "category": data["category"]}
@@ -185,7 +195,7 @@ def _handle(request, *, proposal, author_queryset, community, initial_rows, init
                 residency = Residency.objects.current().filter(user=author, verified_at__isnull=False).select_related(
                     "group__community").first()
                 if residency is None:
-                    raise DomainError(_("这位居民还没有核实的居住登记，不能提出议案（R1）。"))
+                    raise DomainError(_("这位居民还没有核实的居住登记，不能提出议案。"))
                 entered_by = request.user if author.pk != request.user.pk else None
                 proposal = services.proposal_create(author=author, group=residency.group, entered_by=entered_by,
                                                     **fields)
@@ -212,7 +222,7 @@ def create(request):
     viewer = viewer_for(request)
     staff = bool(viewer.staff_community_ids) or viewer.is_superuser
     if viewer.residency_group_id is None and not staff:
-        return forbidden(request, _("只有已核实的居民可以提出议案（R1）。请先请社区工作人员核实您的居住信息。"))
+        return forbidden(request, _("只有已核实的居民可以提出议案。请先请社区工作人员核实您的居住信息。"))
     author_queryset = _staff_residents(viewer) if staff else None
     residency = None
     if viewer.residency_group_id is not None:

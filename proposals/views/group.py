@@ -30,7 +30,7 @@ def my_group(request):
     if group_id is None and viewer.group_council_group_ids:
         group_id = min(viewer.group_council_group_ids)
     if group_id is None:
-        return forbidden(request, _("您还不是已核实的居民，也不是居民小组议事会成员。请先请社区工作人员核实您的居住信息（R1）。"))
+        return forbidden(request, _("您还不是已核实的居民，也不是居民小组议事会成员。请先请社区工作人员核实您的居住信息。"))
     group = ResidentGroup.objects.select_related("community").get(pk=group_id)
     now = timezone.now()
     proposals = list(

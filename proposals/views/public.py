@@ -28,6 +28,7 @@ from proposals.forms import (
     ReasonForm,
 )
 from proposals.models import Notice, Objection, Proposal, Rating, Vote
+from proposals.stages import stepper
 
 from .access import PRIVATE_STATUSES, proposal_or_404, public_q, viewer_for
 
@@ -248,6 +249,9 @@ def render_detail(request, proposal, *, bound: dict | None = None, answer_forms:
         "error_key": error_key,
         "panel_error": error if error and not _shows_form(acts, error_key) else None,
         "names": viewer.sees_names(proposal),
+        # The content hash is for those who check the record; residents see the resolution itself.
+        "shows_hash": viewer.is_supervisor_of(proposal.group.community_id, proposal.group.community.subdistrict_id),
+        "stage": stepper(proposal, notice=data["notice"], open_ballot=data["open_ballot"]),
         "is_public": proposal.status not in PRIVATE_STATUSES,
         "now": timezone.now(),
         "site_url": settings.SITE_URL,

@@ -88,7 +88,7 @@ def test_screenshots_of_key_pages_at_phone_and_desktop_width(demo, people, watch
 
 # --------------------------------------------------------------------------- every page as every role
 
-# One person per role of DESIGN.md "Who uses it" (None: a visitor), plus a resident of another street.
+# One person per role of docs/domain.md "Who uses it" (None: a visitor), plus a resident of another street.
 ROLES = [None, "resident", "groupchair", "councillor", "communitystaff", "streetstaff", "supervisor",
          "discipline", "yudong_resident", "admin"]
 # Pages not to follow: downloads, the admin (visited on its own), language and log-out forms.

@@ -259,8 +259,10 @@ def budget_and_release(people, world, chair_page, pk: int) -> None:
 
     waiting = street.get_by_role("article").filter(has=street.get_by_role("heading", name=TITLE))
     expect(waiting).to_contain_text("还差 18,000.00 元")
-    waiting.get_by_role("button", name="拨付公服资金").click()
-    expect(waiting.get_by_role("alert")).to_contain_text("还不能拨付")
+    # The button cannot be pressed yet, and says why beside it (before any click).
+    expect(waiting.get_by_role("button", name="拨付公服资金")).to_be_disabled()
+    expect(waiting).to_contain_text("现在还不能拨付")
+    expect(waiting).to_contain_text("居民自筹还差 18,000.00 元")
     assert Proposal.objects.get(pk=pk).status == S.FUNDED
 
     # The group council records the residents' money, receipt by receipt (R9).
@@ -310,7 +312,11 @@ def visitor_reads_the_history(people, world, pk: int) -> None:
     money = page.get_by_role("region", name="资金", exact=True)
     expect(money).to_contain_text("已拨付公服资金")
     expect(money).to_contain_text("18,000.00")
-    timeline = page.get_by_role("region", name="时间线")
+    # The timeline is folded under the stage stepper; a reader opens it.
+    stage = page.get_by_role("region", name="进展")
+    expect(stage.locator('[aria-current="step"]')).to_contain_text("实施")
+    stage.locator("summary", has_text="时间线").click()
+    timeline = stage.locator("ol.timeline")
     for step in ("起草议案", "提交小组议事", "形成决议", "发布公示", "提出异议", "答复异议", "提交社区议事会",
                  "社区表决通过", "预算审核通过", "登记自筹资金", "拨付资金"):
         expect(timeline).to_contain_text(step)
@@ -380,11 +386,11 @@ def test_story_24_of_37_approve_ends_rejected(people, watch):
     board = tally(staff_page)
     expect(board).to_contain_text("已有 24 票赞成，通过需要 25 票，共 37 名成员")
     expect(board).to_contain_text("还需要 1 票赞成才能通过")
-    # 13 members have not voted yet and could still carry it: staff may not close it early (R7).
-    watch.allowed_statuses = {409}
-    staff_page.get_by_role("button", name="结束表决并确定结果").click()
-    expect(staff_page.get_by_role("region", name="结束表决").get_by_role("alert")).to_be_visible()
-    watch.allowed_statuses = set()
+    # 13 members have not voted yet and could still carry it: staff may not close it early (R7);
+    # the button says so before any click.
+    close = staff_page.get_by_role("region", name="结束表决")
+    expect(close.get_by_role("button", name="结束表决并确定结果")).to_be_disabled()
+    expect(close).to_contain_text("现在还不能结束：还有 13 人未投票")
     assert Ballot.objects.get(pk=ballot_id).closed_at is None
 
     with time_machine.travel(closes_at + timedelta(minutes=5), tick=True):
@@ -407,5 +413,8 @@ def test_story_24_of_37_approve_ends_rejected(people, watch):
         expect(visitor.locator(".page-header")).to_contain_text("社区表决未通过")
         expect(visitor.get_by_role("region", name="表决", exact=True)).to_contain_text(
             "赞成 24，反对 0，弃权 0，应参加表决 37 人")
-        expect(visitor.get_by_role("region", name="时间线")).to_contain_text("社区表决未通过")
+        stage = visitor.get_by_role("region", name="进展")
+        expect(stage).to_contain_text("社区表决未通过，议案到此结束。")
+        stage.locator("summary", has_text="时间线").click()
+        expect(stage.locator("ol.timeline")).to_contain_text("社区表决未通过")
     watch.assert_clean()

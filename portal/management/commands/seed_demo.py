@@ -43,6 +43,9 @@ class Command(BaseCommand):
         started = time.monotonic()
         report = seed_demo()
         seed_history()  # the history page's first verified run and signed checkpoint
+        from portal.demo_mail import give_demo_accounts_addresses
+
+        give_demo_accounts_addresses(a.username for a in ACCOUNTS)
         seconds = time.monotonic() - started
         if options["verbosity"] < 1:
             return
