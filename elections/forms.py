@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from councils.enums import CouncilKind
 from councils.forms import AccountField, local_datetime_field
 from councils.models import Council, SupervisoryBoard
+from yishi.text import LineField, TextField
 
 
 def _at(days: int, hour: int):
@@ -57,7 +58,7 @@ class SelfNominationForm(forms.Form):
 
 
 class StatementForm(forms.Form):
-    statement = forms.CharField(label=_("个人陈述"), max_length=1000, required=False, widget=forms.Textarea(
+    statement = TextField(label=_("个人陈述"), max_length=1000, required=False, widget=forms.Textarea(
         attrs={"rows": 5}), help_text=_("提名截止后向全体选民公布，投票开始后不能再改。"))
 
 
@@ -77,7 +78,7 @@ class BallotForm(forms.Form):
 
 class PaperBallotForm(BallotForm):
     voter = AccountField(label=_("选民账号（登录名或手机号）"))
-    box = forms.CharField(label=_("票箱号"), max_length=20)
+    box = LineField(label=_("票箱号"), max_length=20)
 
 
 class RunoffForm(forms.Form):

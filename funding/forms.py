@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from councils.models import Community, User
 from proposals.enums import ProposalStatus
 from proposals.models import MONEY_CEILING
+from yishi.fields import PeopleChoiceField
 from yishi.text import LineField, TextField
 
 from .enums import DonationMethod, DonorKind, FundKind, PayerKind, Satisfaction
@@ -113,9 +114,8 @@ class BidForm(forms.Form):
     notes = TextField(label=_("说明"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class PanelField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj):
-        return obj.display_name
+class PanelField(PeopleChoiceField):
+    pass
 
 
 class BidSelectForm(forms.Form):
@@ -252,7 +252,7 @@ class DonationForm(forms.Form):
     """R21: a donation as staff record it from the receipt book or the collection record."""
 
     donor_kind = forms.ChoiceField(label=_("捐赠人类型"), choices=DonorKind.choices, initial=DonorKind.RESIDENT)
-    donor_name = forms.CharField(label=_("捐赠人姓名或名称"), max_length=120, required=False,
+    donor_name = LineField(label=_("捐赠人姓名或名称"), max_length=120, required=False,
                                  help_text=_("匿名捐赠不填。"))
     amount = MoneyField(label=_("金额（元）"))
     method = forms.ChoiceField(label=_("捐赠方式"), choices=DonationMethod.choices, initial=DonationMethod.CASH)
@@ -296,7 +296,7 @@ class DonationForm(forms.Form):
 
 
 class DonationReverseForm(forms.Form):
-    reason = forms.CharField(label=_("冲正理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = TextField(label=_("冲正理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
     def clean_reason(self):
         reason = self.cleaned_data["reason"].strip()
@@ -306,10 +306,10 @@ class DonationReverseForm(forms.Form):
 
 
 class FoundationSettingsForm(forms.Form):
-    purpose_text = forms.CharField(label=_("基金宗旨"), max_length=2000, required=False,
+    purpose_text = TextField(label=_("基金宗旨"), max_length=2000, required=False,
                                    widget=forms.Textarea(attrs={"rows": 3}))
-    giving_text = forms.CharField(label=_("捐赠方式"), max_length=2000, required=False,
+    giving_text = TextField(label=_("捐赠方式"), max_length=2000, required=False,
                                   widget=forms.Textarea(attrs={"rows": 3}),
                                   help_text=_("收款账户、开户行、联系人等，会公开显示。"))
-    giving_qr_text = forms.CharField(label=_("收款码内容"), max_length=300, required=False,
+    giving_qr_text = LineField(label=_("收款码内容"), max_length=300, required=False,
                                      help_text=_("用扫码工具读出收款码中的链接，粘贴在这里。"))

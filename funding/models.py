@@ -78,14 +78,15 @@ class Fund(models.Model):
     # R21: besides community staff, the people who run a community foundation record its donations.
     managers = models.ManyToManyField(User, blank=True, related_name="managed_funds", verbose_name=_("基金管理人"))
     # Public foundation page: what the fund is for and how to give (no payment goes through Yishi).
-    purpose_text = models.TextField(_("基金宗旨"), max_length=2000, blank=True)
+    purpose_text = models.TextField(_("基金宗旨"), max_length=2000, blank=True, db_default="")
     giving_text = models.TextField(
-        _("捐赠方式"), max_length=2000, blank=True, help_text=_("收款账户、开户行、联系人等，会公开显示。")
+        _("捐赠方式"), max_length=2000, blank=True, db_default="", help_text=_("收款账户、开户行、联系人等，会公开显示。")
     )
     # The text a collection QR code carries (e.g. "wxp://..."): Yishi draws the code from it, so no
     # image upload or media storage is needed.
     giving_qr_text = models.CharField(
-        _("收款码内容"), max_length=300, blank=True, help_text=_("用扫码工具读出收款码中的链接，粘贴在这里。"),
+        _("收款码内容"), max_length=300, blank=True, db_default="",
+        help_text=_("用扫码工具读出收款码中的链接，粘贴在这里。"),
     )
 
     class Meta:

@@ -3,11 +3,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from yishi.text import LineField, TextField
+
 MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": 0}
 
 
 class CallForm(forms.Form):
-    title = forms.CharField(label=_("名称"), max_length=80)
+    title = LineField(label=_("名称"), max_length=80)
     pool = forms.DecimalField(label=_("资金池（元）"), **MONEY)
     cap = forms.DecimalField(label=_("单个项目上限（元）"), **MONEY)
     applications_close = forms.DateTimeField(label=_("申请截止"),
@@ -17,10 +19,10 @@ class CallForm(forms.Form):
 
 class ApplyForm(forms.Form):
     organisation = forms.TypedChoiceField(label=_("申请组织"), coerce=int, required=False, empty_value=None)
-    neighbours = forms.CharField(label=_("联名居民的用户名（居民申请时至少再填 2 位，用空格分开）"), required=False,
+    neighbours = LineField(label=_("联名居民的用户名（居民申请时至少再填 2 位，用空格分开）"), required=False,
                                  max_length=400)
-    title = forms.CharField(label=_("项目名称"), max_length=80)
-    plan = forms.CharField(label=_("项目计划"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
+    title = LineField(label=_("项目名称"), max_length=80)
+    plan = TextField(label=_("项目计划"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
     amount = forms.DecimalField(label=_("申请金额（元）"), **MONEY)
     cash = forms.DecimalField(label=_("自筹现金（元）"), initial=0, **MONEY)
     volunteer = forms.DecimalField(label=_("志愿服务折算（元）"), initial=0, **MONEY)
@@ -33,7 +35,7 @@ class ApplyForm(forms.Form):
 
 class ScoreForm(forms.Form):
     score = forms.IntegerField(label=_("分数（0–100）"), min_value=0, max_value=100)
-    comment = forms.CharField(label=_("评语"), max_length=2000, required=False)
+    comment = LineField(label=_("评语"), max_length=2000, required=False)
 
 
 class AwardForm(forms.Form):
@@ -43,4 +45,4 @@ class AwardForm(forms.Form):
 class GrantReportForm(forms.Form):
     people_served = forms.IntegerField(label=_("服务人次"), min_value=0, max_value=1_000_000)
     spent = forms.DecimalField(label=_("实际支出（元）"), **MONEY)
-    report = forms.CharField(label=_("项目报告"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
+    report = TextField(label=_("项目报告"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))

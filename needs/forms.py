@@ -4,12 +4,14 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from yishi.text import LineField, TextField
+
 from .enums import Channel, Decision, NeedCategory, NeedStatus, ProjectStatus
 
 
 class NeedForm(forms.Form):
     category = forms.ChoiceField(label=_("什么方面的需要"), choices=NeedCategory.choices, widget=forms.RadioSelect)
-    text = forms.CharField(label=_("说说您的需要"), max_length=1000, widget=forms.Textarea(attrs={"rows": 4}))
+    text = TextField(label=_("说说您的需要"), max_length=1000, widget=forms.Textarea(attrs={"rows": 4}))
 
 
 class RecordNeedForm(NeedForm):
@@ -39,7 +41,7 @@ class LedgerFilterForm(forms.Form):
 
 class AnswerForm(forms.Form):
     decision = forms.ChoiceField(label=_("回应"), choices=Decision.choices)
-    reason = forms.CharField(label=_("说明"), max_length=2000, required=False)
+    reason = LineField(label=_("说明"), max_length=2000, required=False)
     project = forms.IntegerField(label=_("列入的项目"), required=False, widget=forms.Select)
     merge_into = forms.IntegerField(label=_("合并到需求编号"), required=False, min_value=1)
 
@@ -49,8 +51,8 @@ class AnswerForm(forms.Form):
 
 
 class ProjectForm(forms.Form):
-    title = forms.CharField(label=_("项目名称"), max_length=80)
-    description = forms.CharField(label=_("项目内容"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+    title = LineField(label=_("项目名称"), max_length=80)
+    description = TextField(label=_("项目内容"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
     people_target = forms.IntegerField(label=_("计划服务人数"), min_value=1, max_value=1_000_000)
     starts_on = forms.DateField(label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     ends_on = forms.DateField(label=_("结束日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
@@ -63,7 +65,7 @@ class ProjectForm(forms.Form):
 
 class ClaimForm(forms.Form):
     organisation = forms.TypedChoiceField(label=_("认领组织"), coerce=int)
-    plan = forms.CharField(label=_("服务计划"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
+    plan = TextField(label=_("服务计划"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
 
     def __init__(self, *args, organisations=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -76,11 +78,11 @@ class ServiceForm(forms.Form):
     people_served = forms.IntegerField(label=_("服务人次"), min_value=0, max_value=1_000_000)
     hours = forms.DecimalField(label=_("服务时长（小时）"), min_value=0, max_digits=7, decimal_places=1)
     volunteers = forms.IntegerField(label=_("志愿者人数"), min_value=0, initial=0, max_value=100_000)
-    notes = forms.CharField(label=_("说明"), max_length=2000, required=False)
+    notes = LineField(label=_("说明"), max_length=2000, required=False)
 
 
 class ReportForm(forms.Form):
-    report = forms.CharField(label=_("完成报告"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
+    report = TextField(label=_("完成报告"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
 
 
 class StarsForm(forms.Form):

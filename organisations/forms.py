@@ -3,14 +3,16 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from yishi.text import LineField, TextField
+
 from .enums import OrganisationKind
 
 
 class RegisterForm(forms.Form):
-    name = forms.CharField(label=_("名称"), max_length=80)
+    name = LineField(label=_("名称"), max_length=80)
     kind = forms.ChoiceField(label=_("类别"), choices=OrganisationKind.choices)
-    credit_code = forms.CharField(label=_("统一社会信用代码（登记注册的社会组织必填）"), max_length=18, required=False)
-    admin = forms.CharField(label=_("负责人的用户名"), max_length=150, required=False)
+    credit_code = LineField(label=_("统一社会信用代码（登记注册的社会组织必填）"), max_length=18, required=False)
+    admin = LineField(label=_("负责人的用户名"), max_length=150, required=False)
 
 
 class IncubateForm(forms.Form):

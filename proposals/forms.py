@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from councils.models import User
+from yishi.fields import PeopleChoiceField
 from yishi.text import LineField, TextField
 
 from . import hooks
@@ -33,9 +34,6 @@ class PersonChoiceField(forms.ModelChoiceField):
         return obj.display_name
 
 
-class PeopleChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj) -> str:
-        return obj.display_name
 
 
 def _datetime_local(**attrs):
@@ -226,7 +224,7 @@ class MeetingForm(forms.Form):
         help_text=_("应到人数按会议时在任的成员自动计算。"),
     )
     minutes = TextField(label=_("会议记录"), max_length=20000, widget=forms.Textarea(attrs={"rows": 8}))
-    agenda = forms.ModelMultipleChoiceField(
+    agenda = PeopleChoiceField(
         label=_("议程（讨论的议案）"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple,
     )
 
@@ -250,9 +248,9 @@ class AgendaAddForm(forms.Form):
 class RoadshowForm(forms.Form):
     """路演 recorded at a community-council meeting (proposals.services.roadshow_record)."""
 
-    presenter = forms.CharField(label=_("介绍人账号（登录名或手机号）"), max_length=150)
-    presentation = forms.CharField(label=_("项目介绍"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
-    self_raised_source = forms.CharField(label=_("自筹资金来源"), max_length=2000,
+    presenter = LineField(label=_("介绍人账号（登录名或手机号）"), max_length=150)
+    presentation = TextField(label=_("项目介绍"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
+    self_raised_source = TextField(label=_("自筹资金来源"), max_length=2000,
                                          widget=forms.Textarea(attrs={"rows": 3}))
 
     def clean_presenter(self):
@@ -263,8 +261,8 @@ class RoadshowForm(forms.Form):
 
 class RoadshowQuestionForm(forms.Form):
     asked_by = forms.ModelChoiceField(label=_("提问的议事会成员"), queryset=None)
-    question = forms.CharField(label=_("提问"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
-    answer = forms.CharField(label=_("回答"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    question = TextField(label=_("提问"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    answer = TextField(label=_("回答"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, members=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -598,12 +598,13 @@ def vote_cast(
             raise PermissionDenied(
                 _("您不在这次表决的表决人名单中：名单在表决开始时按当时在任的成员确定。")
             )
-        already = (
-            _("这位成员已经投过票，投出后不能更改，也不能代录。") if recorded_by is not None
-            else _("您已经投过票了，每人只能投一次，投出后不能更改。")
-        )
+        def already() -> DomainError:
+            if recorded_by is not None:
+                return DomainError(_("这位成员已经投过票，投出后不能更改，也不能代录。"))
+            return DomainError(_("您已经投过票了，每人只能投一次，投出后不能更改。"))
+
         if ballot.votes.filter(voter=voter).exists():
-            raise DomainError(already)
+            raise already()
         try:
             with transaction.atomic():
                 vote = Vote.objects.create(
@@ -611,7 +612,7 @@ def vote_cast(
                     proxy_reason=proxy_reason, proxy_detail=proxy_detail,
                 )
         except IntegrityError as exc:
-            raise DomainError(already) from exc
+            raise already() from exc
         if ballot.votes.count() >= ballot.electorate_size:
             _close_locked(proposal, ballot, actor=None, now=now)
     return vote

@@ -47,3 +47,14 @@ def _default_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # The rate limits count in the cache (local memory in tests): each test starts from zero,
+    # as a new day would, so one test's posts never count against the next.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -34,6 +34,7 @@ EXPLAINED_FINDINGS = {
 # Read by the code but deliberately not part of the deployment's settings.
 NOT_DEPLOYED = {
     "TEST_DATABASE_NAME": "tests only",
+    "YISHI_DEBUG_PAGES": "a developer's switch, only with DEBUG on",
 }
 
 

@@ -145,15 +145,19 @@ def test_secret_key_fallbacks_are_read_for_key_rotation():
 def test_beat_schedule_names_only_registered_tasks():
     import django.conf
 
+    import elections.tasks  # noqa: F401
     import funding.tasks  # noqa: F401
+    import needs.tasks  # noqa: F401
     import notifications.tasks  # noqa: F401
+    import outbox.tasks  # noqa: F401
     import proposals.tasks  # noqa: F401
     from yishi.celery import app
 
     schedule = django.conf.settings.CELERY_BEAT_SCHEDULE
     assert {entry["task"] for entry in schedule.values()} <= set(app.tasks)
     assert {"close-due-ballots", "remind-ballot-electors", "notify-ended-notices", "remind-monthly-meetings",
-            "warn-fund-calendar", "send-digests", "history-checkpoint"} == set(schedule)
+            "warn-fund-calendar", "send-digests", "history-checkpoint", "relay-outbox", "tend-elections",
+            "notify-overdue-needs", "post-foundation-accounts"} == set(schedule)
 
 
 def test_gunicorn_config_binds_and_logs_to_stdout():

@@ -24,7 +24,8 @@ from tests.test_views_funding import world as funding_world
 from yishi.errors import DomainError
 from yishi.text import LineField, TextField, check_text, plain
 
-FORM_MODULES = ["proposals.forms", "councils.forms", "funding.forms", "notifications.forms", "portal.forms"]
+FORM_MODULES = ["proposals.forms", "councils.forms", "funding.forms", "notifications.forms", "portal.forms",
+                "organisations.forms", "needs.forms", "grants.forms", "elections.forms"]
 
 BAD = {
     "C0": "楼道扶手\x0b加装",

@@ -9,7 +9,7 @@ from django.utils import timezone
 from grants import services as gs
 from grants.enums import AwardStatus, CallStatus
 from grants.models import GrantAward, GrantCall
-from tests.factories import PASSWORD, build_world
+from tests.factories import build_world
 from tests.sanshe_support import (
     make_fund,
     old_world,
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 def login(client, user):
-    assert client.login(username=user.username, password=PASSWORD)
+    client.force_login(user)
 
 
 @pytest.fixture

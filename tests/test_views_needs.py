@@ -7,7 +7,7 @@ from django.utils import timezone
 from needs import services as ns
 from needs.enums import ClaimStatus, NeedStatus, ProjectStatus
 from needs.models import Claim, Need, NeedSupport, ServiceRating
-from tests.factories import PASSWORD, UserFactory, build_world
+from tests.factories import UserFactory, build_world
 from tests.sanshe_support import claimed_project, need, organisation, project
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +19,7 @@ def w(db):
 
 
 def login(client, user):
-    assert client.login(username=user.username, password=PASSWORD)
+    client.force_login(user)
     return client
 
 

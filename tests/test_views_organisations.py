@@ -5,14 +5,14 @@ from django.urls import reverse
 
 from organisations.enums import OrganisationStatus
 from organisations.models import Incubation, Organisation
-from tests.factories import PASSWORD, build_world
+from tests.factories import build_world
 from tests.sanshe_support import VALID_CODES, organisation
 
 pytestmark = pytest.mark.django_db
 
 
 def login(client, user):
-    assert client.login(username=user.username, password=PASSWORD)
+    client.force_login(user)
 
 
 def test_manage_page_permission_matrix(client):

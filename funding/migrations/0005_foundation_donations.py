@@ -18,12 +18,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='fund',
             name='giving_qr_text',
-            field=models.CharField(blank=True, help_text='用扫码工具读出收款码中的链接，粘贴在这里。', max_length=300, verbose_name='收款码内容'),
+            field=models.CharField(blank=True, db_default='', help_text='用扫码工具读出收款码中的链接，粘贴在这里。', max_length=300, verbose_name='收款码内容'),
         ),
         migrations.AddField(
             model_name='fund',
             name='giving_text',
-            field=models.TextField(blank=True, help_text='收款账户、开户行、联系人等，会公开显示。', max_length=2000, verbose_name='捐赠方式'),
+            field=models.TextField(blank=True, db_default='', help_text='收款账户、开户行、联系人等，会公开显示。', max_length=2000, verbose_name='捐赠方式'),
         ),
         migrations.AddField(
             model_name='fund',
@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='fund',
             name='purpose_text',
-            field=models.TextField(blank=True, max_length=2000, verbose_name='基金宗旨'),
+            field=models.TextField(blank=True, db_default='', max_length=2000, verbose_name='基金宗旨'),
         ),
         migrations.CreateModel(
             name='ReceiptCounter',
