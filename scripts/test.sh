@@ -12,7 +12,9 @@ if { [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto.*cjk";
 fi
 set +e
 uv run python manage.py compilemessages --ignore .venv >/dev/null 2>&1
-uv run pytest "$@"
+# Two processes (this machine has 2 cores; YISHI_TEST_WORKERS=0 runs in one); the tests that
+# share a Redis database run on one of them in turn (tests/conftest.py, --dist loadgroup).
+uv run pytest -n "${YISHI_TEST_WORKERS:-2}" --dist loadgroup "$@"
 code=$?
 set -e
 exit $code

@@ -58,3 +58,11 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+def pytest_collection_modifyitems(config, items):
+    # Tests that start real Celery workers or Redis share one Redis database (YISHI_TEST_REDIS_URL):
+    # under pytest-xdist (scripts/test.sh, --dist loadgroup) they all run on one worker, in turn.
+    for item in items:
+        if item.get_closest_marker("services"):
+            item.add_marker(pytest.mark.xdist_group("redis"))
