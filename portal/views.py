@@ -8,6 +8,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from yishi.public_cache import cached_content, is_anonymous
+
 from . import selectors
 from .forms import LargeTextForm, LoginForm
 from .roles import request_roles
@@ -15,17 +17,20 @@ from .roles import request_roles
 LARGE_TEXT_COOKIE_AGE = 365 * 24 * 3600
 
 
+def _home_context() -> dict:
+    return {
+        "notices": selectors.notices_running(),
+        "decisions": selectors.decisions_recent(),
+        "counts": selectors.public_counts(),
+    }
+
+
 def home(request):
     """What Yishi is, notices running now and the latest decisions; for everyone."""
-    return render(
-        request,
-        "portal/home.html",
-        {
-            "notices": selectors.notices_running(),
-            "decisions": selectors.decisions_recent(),
-            "counts": selectors.public_counts(),
-        },
-    )
+    if is_anonymous(request):
+        body = cached_content(request, template="portal/home.html", name="home", context=_home_context)
+        return render(request, "portal/home.html", {"cached_content": body})
+    return render(request, "portal/home.html", _home_context())
 
 
 @login_required

@@ -103,7 +103,12 @@ class Proposal(models.Model):
         verbose_name = _("议案")
         verbose_name_plural = _("议案")
         ordering = ["-updated_at"]
-        indexes = [models.Index(fields=["group", "status"])]
+        indexes = [
+            models.Index(fields=["group", "status"]),
+            # The public list (proposals.views.public.public_list): public proposals ORDER BY
+            # updated_at DESC, id DESC LIMIT 20 walks this index instead of sorting every proposal.
+            models.Index(fields=["-updated_at", "-id"], name="proposal_recent_idx"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(total__gt=0), name="proposal_total_positive"),
             models.CheckConstraint(condition=Q(total__lte=MONEY_CEILING), name="proposal_total_ceiling"),
@@ -468,6 +473,15 @@ class ProposalEvent(AppendOnlyModel):
         verbose_name = _("议案事件")
         verbose_name_plural = _("议案事件")
         ordering = ["proposal", "seq"]
+        indexes = [
+            # The home page's latest decisions (portal.selectors.decisions_recent):
+            # kind IN ('approved', 'rejected', 'settled') ORDER BY created_at DESC LIMIT 8
+            # reads the newest entries of this partial index instead of scanning every event.
+            models.Index(
+                fields=["-created_at"], name="event_decisions_idx",
+                condition=Q(kind__in=["approved", "rejected", "settled"]),
+            ),
+        ]
         constraints = [
             # One writer wins each link of the chain; a concurrent writer fails and retries nothing.
             models.UniqueConstraint(fields=["proposal", "seq"], name="event_seq_unique"),

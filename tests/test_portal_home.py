@@ -116,10 +116,15 @@ def test_home_query_count_is_constant(client, world, django_assert_num_queries, 
     for n in range(count):
         _on_notice(world, f"公示议案{n}")
         _decided(world, f"表决议案{n}", approvals=25)
-    # notices, decisions, counts: three queries for anyone anonymous, whatever the number of rows.
-    with django_assert_num_queries(3):
+    # The cache version, then notices, decisions, counts: four queries for anyone anonymous,
+    # whatever the number of rows; then only the version while nothing changes (yishi.public_cache).
+    with django_assert_num_queries(4):
         response = client.get("/")
+    with django_assert_num_queries(1):
+        again = client.get("/")
     body = response.content.decode()
+    main = body[body.index("<main"):body.index("</main>")]
+    assert again.content.decode().count(main) == 1
     assert len(re.findall(r'class="card notice-card"', body)) == count
     assert body.count('class="list-item"') == count
 

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -16,3 +17,8 @@ urlpatterns = [
     path("", include("funding.urls")),
     path("", include("notifications.urls")),
 ]
+
+if settings.YISHI_BENCH:  # scripts/bench.sh: the trivial view every page is measured against
+    from yishi.bench import trivial
+
+    urlpatterns.append(path("bench/trivial", trivial, name="bench_trivial"))

@@ -28,11 +28,13 @@ from proposals.forms import (
     ReasonForm,
 )
 from proposals.models import Notice, Objection, Proposal, Rating, Vote
+from yishi.public_cache import cached_content, is_anonymous
 
 from .access import PRIVATE_STATUSES, proposal_or_404, public_q, viewer_for
 
 CENT = Decimal("0.01")
 PAGE_SIZE = 20
+TIMELINE_PER_PAGE = 30
 PUBLIC_STATUSES = [s for s in S.values if s not in PRIVATE_STATUSES]
 
 
@@ -41,6 +43,15 @@ PUBLIC_STATUSES = [s for s in S.values if s not in PRIVATE_STATUSES]
 
 def public_list(request):
     """公示与决议: every public proposal, newest first, filterable by community and status."""
+    if is_anonymous(request):
+        parts = [request.GET.get(k, "")[:40] for k in ("community", "status", "page")]
+        body = cached_content(request, template="proposals/public_list.html", name="list", parts=parts,
+                              context=lambda: _list_context(request))
+        return render(request, "proposals/public_list.html", {"cached_content": body})
+    return render(request, "proposals/public_list.html", _list_context(request))
+
+
+def _list_context(request) -> dict:
     communities = Community.objects.select_related("subdistrict")
     form = PublicFilterForm(request.GET or None, communities=communities, statuses=PUBLIC_STATUSES)
     running_notice = Notice.objects.filter(proposal=OuterRef("pk"), voided_at__isnull=True).order_by("-published_at")
@@ -56,7 +67,7 @@ def public_list(request):
         if form.cleaned_data["status"]:
             qs = qs.filter(status=form.cleaned_data["status"])
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "proposals/public_list.html", {"form": form, "page": page, "now": timezone.now()})
+    return {"form": form, "page": page, "now": timezone.now()}
 
 
 # --------------------------------------------------------------------------- the proposal page
@@ -75,7 +86,26 @@ def _resolution_rows(resolution) -> list[dict]:
     return rows
 
 
-def _page_data(proposal) -> dict:
+def _timeline(proposal, before) -> tuple[list, int | None]:
+    """The newest TIMELINE_PER_PAGE events before ``before`` (a seq), oldest first, and the seq to page on.
+
+    Keyset pagination on (proposal, seq), the chain's unique index: a proposal with hundreds of
+    objections had its whole history rendered on every view (two thirds of the page's time).
+    """
+    events = proposal.events.select_related("actor", "on_behalf_of").order_by("-seq")
+    if before is not None:
+        events = events.filter(seq__lt=before)
+    rows = list(events[:TIMELINE_PER_PAGE + 1])
+    earlier = rows[TIMELINE_PER_PAGE - 1].seq if len(rows) > TIMELINE_PER_PAGE else None
+    return rows[:TIMELINE_PER_PAGE][::-1], earlier
+
+
+def timeline_before(request) -> int | None:
+    raw = request.GET.get("before", "")
+    return int(raw) if raw.isdigit() else None
+
+
+def _page_data(proposal, before: int | None = None) -> dict:
     """Everything the page shows, in a fixed number of queries whatever the number of rows."""
     lines = list(proposal.lines.all())
     resolutions = list(proposal.resolutions.order_by("number"))
@@ -93,7 +123,7 @@ def _page_data(proposal) -> dict:
     for notice in notices:
         notice.resolution = by_id.get(notice.resolution_id)
     ballots = list(proposal.ballots.select_related("council", "resolution").order_by("opened_at", "pk"))
-    events = list(proposal.events.select_related("actor", "on_behalf_of").order_by("seq"))
+    events, earlier = _timeline(proposal, before)
     opinions = list(proposal.opinions.select_related("supervisor").order_by("created_at"))
     holds = list(proposal.holds.select_related("placed_by", "lifted_by").order_by("-placed_at"))
     ratings = proposal.ratings.aggregate(avg=Avg("stars"), n=Count("pk"))
@@ -111,6 +141,8 @@ def _page_data(proposal) -> dict:
         "closed_ballots": [b for b in ballots if b.closed_at is not None],
         "open_ballot": open_ballots[0] if open_ballots else None,
         "events": events,
+        "events_earlier": earlier,
+        "events_folded": before is not None,
         "opinions": opinions,
         "holds": holds,
         "open_holds": [h for h in holds if h.lifted_at is None],
@@ -227,8 +259,14 @@ def render_detail(request, proposal, *, bound: dict | None = None, answer_forms:
     A refusal is shown next to the form that caused it; when the viewer's role
     has no such form on the page (a 403), it is shown at the top of the actions.
     """
+    context = detail_context(request, proposal, bound=bound, answer_forms=answer_forms, error=error,
+                             error_key=error_key)
+    return render(request, "proposals/detail.html", context, status=status)
+
+
+def detail_context(request, proposal, *, bound=None, answer_forms=None, error=None, error_key=None) -> dict:
     viewer = viewer_for(request)
-    data = _page_data(proposal)
+    data = _page_data(proposal, timeline_before(request))
     acts = _actions(request, proposal, data)
     forms = _action_forms(request, proposal, acts, bound)
     answer_forms = answer_forms or {}
@@ -238,7 +276,7 @@ def render_detail(request, proposal, *, bound: dict | None = None, answer_forms:
                 objection.answer_form = answer_forms.get(objection.pk) or ObjectionAnswerForm(
                     prefix=f"o{objection.pk}"
                 )
-    context = {
+    return {
         "proposal": proposal,
         **data,
         "acts": acts,
@@ -252,7 +290,7 @@ def render_detail(request, proposal, *, bound: dict | None = None, answer_forms:
         "now": timezone.now(),
         "site_url": settings.SITE_URL,
     }
-    return render(request, "proposals/detail.html", context, status=status)
+    return context
 
 
 def _shows_form(acts, key) -> bool:
@@ -265,6 +303,11 @@ def _shows_form(acts, key) -> bool:
 
 def detail(request, pk: int):
     proposal = proposal_or_404(request, pk)
+    if is_anonymous(request) and proposal.status not in PRIVATE_STATUSES:
+        body = cached_content(request, template="proposals/detail.html", name="proposal",
+                              parts=[proposal.pk, timeline_before(request)],
+                              context=lambda: detail_context(request, proposal))
+        return render(request, "proposals/detail.html", {"proposal": proposal, "cached_content": body})
     return render_detail(request, proposal)
 
 
@@ -296,12 +339,16 @@ def poster(request, pk: int):
     )
     if notice is None:
         raise Http404
+    # The same sheet for every viewer: its body is cached like the public pages (portal.public_cache).
+    body = cached_content(request, template="proposals/poster.html", name="poster", parts=[proposal.pk, notice.pk],
+                          context=lambda: _poster_context(proposal, notice))
+    return render(request, "proposals/poster.html", {"proposal": proposal, "cached_content": body})
+
+
+def _poster_context(proposal, notice) -> dict:
     resolution = notice.resolution
     url = settings.SITE_URL + reverse("proposals:detail", args=[proposal.pk])
-    return render(
-        request, "proposals/poster.html",
-        {
-            "proposal": proposal, "notice": notice, "resolution": resolution, "rows": _resolution_rows(resolution),
-            "url": url, "qr": mark_safe(qr_svg(url)),  # generated here from our own URL, no user text in it
-        },
-    )
+    return {
+        "proposal": proposal, "notice": notice, "resolution": resolution, "rows": _resolution_rows(resolution),
+        "url": url, "qr": mark_safe(qr_svg(url)),  # generated here from our own URL, no user text in it
+    }
