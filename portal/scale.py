@@ -270,6 +270,8 @@ def places_and_people(city: City) -> None:
         size = com.council_size
         members = []
         k = 5
+        if len(groups_of[com.pk]) * (city.residents - 5) < size:
+            raise ValueError(f"{size} council seats need more residents than the groups of {com.name} have")
         while len(members) < size:
             for grp in groups_of[com.pk]:
                 if len(members) < size and k < city.residents:

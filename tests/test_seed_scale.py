@@ -16,7 +16,7 @@ from proposals.enums import ProposalStatus as S
 from proposals.models import Ballot, Proposal, ProposalEvent, Vote
 from proposals.thresholds import COMMUNITY_TWO_THIRDS, GROUP_MAJORITY
 
-SMALL = dict(communities=1, groups=2, residents=20, proposals=20, donations=3300)
+SMALL = dict(communities=1, groups=2, residents=24, proposals=20, donations=3300)
 
 
 def _seed(**sizes):

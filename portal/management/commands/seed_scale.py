@@ -34,6 +34,9 @@ class Command(BaseCommand):
         if o["residents"] < 7 or o["scale"] < 1 or o["communities"] < 1 or o["groups"] < 2:
             raise CommandError("Each group needs at least 7 residents (5 on the council); scale, "
                                "communities ≥ 1 and groups ≥ 2.")
+        if o["groups"] * (o["residents"] - 5) < 37:
+            raise CommandError("A community council has 37 seats, drawn from residents 6… of its groups: "
+                               "groups × (residents − 5) must be at least 37.")
         existing = Subdistrict.objects.count()
         if existing:
             if o["if_empty"] and Subdistrict.objects.filter(slug__startswith=scale.SLUG_PREFIX + "-").exists():
