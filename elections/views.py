@@ -22,10 +22,10 @@ from councils import policies as cp
 from councils.enums import StaffLevel
 from councils.models import Community, StaffPost
 from yishi.errors import PermissionDenied
+from yishi.qr import qr_svg
 from yishi.views import attempt
 
 from . import policies, selectors, services
-from .qr import qr_svg
 from .enums import CandidateResult, ElectionStatus, Phase
 from .forms import (
     BallotForm,

@@ -19,7 +19,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from proposals.views.public import qr_svg
+from yishi.qr import qr_svg
 from yishi.views import attempt
 
 from .. import foundation, services

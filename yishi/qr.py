@@ -1,12 +1,12 @@
-"""An inline SVG QR code for the printed results notice (as the proposals' notice poster makes
-it: no style attribute, so the CSP allows it). Kept here so elections depend on councils only."""
+"""An inline SVG QR code for printed notices, receipts and posters: no style attribute, so the
+strict CSP allows it; ``size_mm`` wide when printed. Shared by every app (yishi imports no app)."""
 
 import qrcode
 import qrcode.image.svg
 from django.utils.html import escape
 
 
-def qr_svg(url: str, size_mm: int = 60) -> str:
+def qr_svg(url: str, size_mm: int = 70) -> str:
     image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, border=4,
                         error_correction=qrcode.constants.ERROR_CORRECT_M)
     svg = image.to_string(encoding="unicode")
