@@ -3,12 +3,13 @@ from urllib.parse import urlsplit
 from django.contrib import auth, messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors
 from .forms import LargeTextForm, LoginForm
@@ -139,3 +140,18 @@ def large_text(request):
         httponly=True, secure=request.is_secure(),
     )
     return response
+
+
+# The site's icon (the same as templates/portal/_favicon.html): browsers ask /favicon.ico for pages
+# that are not HTML (the JSON checkpoints, exports), where no <link rel="icon"> can point elsewhere.
+FAVICON_SVG = (
+    "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'><rect width='32' height='32' rx='6' "
+    "fill='#9e2a1c'/><rect x='9' y='9' width='14' height='14' rx='2' fill='none' stroke='#fff' "
+    "stroke-width='3'/></svg>"
+)
+
+
+@require_GET
+@cache_control(max_age=86400, public=True)
+def favicon(request):
+    return HttpResponse(FAVICON_SVG, content_type="image/svg+xml")

@@ -145,3 +145,11 @@ def test_debug_pages_come_back_when_asked_for(client, db, settings):
     settings.YISHI_DEBUG_PAGES = True
     body = client.get("/no/such/page/").content.decode()
     assert "NOARCHIVE" in body and "找不到这个页面" not in body
+
+
+def test_favicon_ico_answers_the_site_icon(client):
+    """Browsers ask /favicon.ico on pages that are not HTML (JSON, exports): no 404 in the console."""
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/svg+xml"
+    assert b"<svg" in response.content
