@@ -239,7 +239,7 @@ def test_with_no_worker_running_rules_hold_and_messages_wait_in_the_queue(worker
     # A worker that starts later only delivers late.
     workers(1)
     wait_for(lambda: Notification.objects.filter(kind=K.HOLD_PLACED).count() == len(world.group_members) + 2,
-             what="the hold notifications from the late worker")
+             timeout=120, what="the hold notifications from the late worker")
     assert queue.llen(QUEUE) == 0
 
 
