@@ -16,7 +16,7 @@ awards, election results) get a router of their own here when their apps land:
 from datetime import date, datetime, time
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, Sum
+from django.db.models import Count, Prefetch, Q, Sum
 from django.http import Http404
 from django.utils import timezone
 from ninja import NinjaAPI, Query, Router, Schema
@@ -24,7 +24,7 @@ from ninja.pagination import PageNumberPagination, paginate
 from ninja.throttling import AnonRateThrottle
 
 from councils.models import Community, Council, ResidentGroup, Seat
-from funding.models import Donation, Fund, LedgerEntry
+from funding.models import Donation, Fund, LedgerEntry, Tender, TenderBid
 from proposals.enums import ProposalStatus as S
 from proposals.models import Ballot, Notice, Proposal
 
@@ -168,6 +168,19 @@ def donation_list(request, filters: Query[Filters]):
     """Donations to community foundations; the donor's name only with consent, otherwise the kind of donor."""
     qs = Donation.objects.select_related("fund").order_by("pk")
     return narrow(qs, filters, community="fund__community_id", when="paid_on", is_date=True)
+
+
+@router.get("/tenders", response=list[out.TenderOut], tags=["money"])
+@paged
+def tender_list(request, filters: Query[Filters]):
+    """Open tenders (R24). Bids and votes appear only after the close; before it the list of bids is empty."""
+    # Sealed bids are not even read: only those of tenders already closed.
+    bids = (
+        TenderBid.objects.filter(tender__closes_at__lte=timezone.now()).select_related("organisation")
+        .annotate(n_votes=Count("votes")).order_by("amount", "pk")
+    )
+    qs = Tender.objects.order_by("pk").prefetch_related(Prefetch("bids", queryset=bids, to_attr="open_bids"))
+    return narrow(qs, filters, community="community_id", when="published_at")
 
 
 api.add_router("/", router)

@@ -59,6 +59,7 @@ class ProposalOut(Schema):
     total: Decimal
     community_share: Decimal
     created_at: datetime
+    by_party: bool  # R23 党组织提议
 
     @staticmethod
     def resolve_community_id(obj) -> int:
@@ -197,3 +198,42 @@ class DonationOut(Schema):
     @staticmethod
     def resolve_reversed(obj) -> bool:
         return obj.reversed_at is not None
+
+
+class TenderBidOut(Schema):
+    organisation: str
+    amount: Decimal
+    votes: int
+    selected: bool
+
+
+class TenderOut(Schema):
+    """R24: a tender; its bids only after the close (sealed before it: an empty list, no count of who)."""
+
+    id: int
+    community_id: int
+    proposal_id: int | None
+    project_id: int | None
+    title: str
+    requirements: str
+    budget: Decimal | None
+    published_at: datetime
+    closes_at: datetime
+    votes_close_at: datetime
+    sealed: bool
+    bids: list[TenderBidOut]
+
+    @staticmethod
+    def resolve_sealed(obj) -> bool:
+        return obj.is_sealed()
+
+    @staticmethod
+    def resolve_bids(obj) -> list[dict]:
+        if obj.is_sealed():
+            return []
+        # ``open_bids`` is prefetched by the view with the vote counts (one query for the page).
+        return [
+            {"organisation": b.organisation.name, "amount": b.amount, "votes": b.n_votes,
+             "selected": b.selected_at is not None}
+            for b in obj.open_bids
+        ]

@@ -343,16 +343,16 @@ class BoardSeatAdmin(ThroughServiceAdmin):
 @admin.register(StaffPost)
 class StaffPostAdmin(ThroughServiceAdmin):
     form = StaffPostForm
-    add_fields = ("user", "level", "subdistrict", "community", "title")
+    add_fields = ("user", "level", "kind", "subdistrict", "community", "title")
     change_fields = ("title", "ends_at")
 
     def create(self, request, data):
         return services.staff_post_assign(
             user=data["user"], actor=request.user, level=data["level"], subdistrict=data["subdistrict"],
-            community=data.get("community"), title=data.get("title") or "",
+            community=data.get("community"), title=data.get("title") or "", kind=data.get("kind") or "staff",
         )
-    list_display = ["user", "level", "title", "subdistrict", "community", "starts_at", "ends_at"]
-    list_filter = [CurrentFilter, "level", "subdistrict"]
+    list_display = ["user", "level", "kind", "title", "subdistrict", "community", "starts_at", "ends_at"]
+    list_filter = [CurrentFilter, "level", "kind", "subdistrict"]
     search_fields = ["user__username", "user__full_name", "title", "community__name", "subdistrict__name"]
     list_select_related = ["user", "subdistrict", "community"]
     autocomplete_fields = ["user", "community"]

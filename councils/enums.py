@@ -17,6 +17,13 @@ class StaffLevel(models.TextChoices):
     SUBDISTRICT = "subdistrict", _("街道办工作人员")
 
 
+class PostKind(models.TextChoices):
+    """R23: what a community staff post is; a party-organisation post is still a community staff post."""
+
+    STAFF = "staff", _("社区工作人员")
+    PARTY = "party", _("社区党组织")
+
+
 class BoardTitle(models.TextChoices):
     MEMBER = "member", _("监事会成员")
     INTEGRITY = "integrity", _("廉情监督员")

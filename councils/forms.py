@@ -102,6 +102,13 @@ class BoardSeatAssignForm(forms.Form):
         self.fields["board"].queryset = SupervisoryBoard.objects.filter(community=community)
 
 
+class PartyPostAssignForm(forms.Form):
+    """R23: street-office staff appoint a member of the community party organisation (社区党组织)."""
+
+    account = AccountField()
+    title = LineField(label=_("职务"), max_length=60, required=False, help_text=_("例如：党委书记、党委委员。"))
+
+
 def default_closes_at(days: int = 7):
     """A round deadline people can remember: 20:00 Beijing time, ``days`` days from today."""
     return (timezone.localtime() + timedelta(days=days)).replace(hour=20, minute=0, second=0, microsecond=0)

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .enums import BoardTitle, CouncilKind, SeatRole, StaffLevel
+from .enums import BoardTitle, CouncilKind, PostKind, SeatRole, StaffLevel
 
 
 class User(AbstractUser):
@@ -295,6 +295,11 @@ class StaffPost(models.Model):
         verbose_name=_("社区"),
     )
     title = models.CharField(_("岗位"), max_length=60, blank=True)
+    # R23: a party-organisation post (社区党组织) proposes (党组织提议) and leads acceptance; it is a
+    # community post, so its holder is also community staff.
+    kind = models.CharField(
+        _("岗位类别"), max_length=16, choices=PostKind.choices, default=PostKind.STAFF, db_default=PostKind.STAFF
+    )
     starts_at = models.DateTimeField(_("开始"), default=timezone.now)
     ends_at = models.DateTimeField(_("结束"), null=True, blank=True)
 
@@ -308,6 +313,9 @@ class StaffPost(models.Model):
                 condition=(Q(level=StaffLevel.COMMUNITY) & Q(community__isnull=False))
                 | (Q(level=StaffLevel.SUBDISTRICT) & Q(community__isnull=True)),
                 name="staffpost_level_matches_scope",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=PostKind.STAFF) | Q(level=StaffLevel.COMMUNITY), name="staffpost_party_in_community"
             ),
         ]
 

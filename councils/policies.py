@@ -8,7 +8,7 @@ are never residents, council members or supervisors by being superusers.
 
 from django.db.models import Q
 
-from .enums import CouncilKind, StaffLevel
+from .enums import CouncilKind, PostKind, StaffLevel
 from .models import (
     BoardSeat,
     Community,
@@ -99,6 +99,23 @@ def is_community_staff(user, community: Community, at=None) -> bool:
         .filter(user=user, level=StaffLevel.COMMUNITY, community=community)
         .exists()
     )
+
+
+def is_party_member(user, community: Community, at=None) -> bool:
+    """R23: a post of the community's party organisation (社区党组织) at ``at``. Superusers are not."""
+    if not _authenticated(user):
+        return False
+    return (
+        StaffPost.objects.current(at)
+        .filter(user=user, level=StaffLevel.COMMUNITY, community=community, kind=PostKind.PARTY)
+        .exists()
+    )
+
+
+def party_members(community: Community, at=None):
+    """Holders of the community party organisation's posts at ``at``, longest-serving first."""
+    posts = StaffPost.objects.current(at).filter(level=StaffLevel.COMMUNITY, community=community, kind=PostKind.PARTY)
+    return User.objects.filter(pk__in=posts.values("user")).order_by("pk")
 
 
 def is_street_staff(user, subdistrict: Subdistrict, at=None) -> bool:

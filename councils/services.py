@@ -15,7 +15,7 @@ from yishi.errors import DomainError, PermissionDenied
 from yishi.text import check_text
 
 from . import policies
-from .enums import BoardTitle, CouncilKind, SeatRole, StaffLevel
+from .enums import BoardTitle, CouncilKind, PostKind, SeatRole, StaffLevel
 from .models import (
     Attendance,
     BoardSeat,
@@ -214,13 +214,22 @@ def board_seat_assign(
 
 
 def staff_post_assign(
-    *, user: User, actor: User, level: str, subdistrict, community=None, title: str = ""
+    *, user: User, actor: User, level: str, subdistrict, community=None, title: str = "",
+    kind: str = PostKind.STAFF,
 ) -> StaffPost:
-    """Give ``user`` a staff post. Only subdistrict staff (or the admin) appoint staff."""
+    """Give ``user`` a staff post. Only subdistrict staff (or the admin) appoint staff.
+
+    ``kind``: ``"party"`` for a post of the community party organisation (R23, 社区党组织):
+    a community post whose holder may propose for any group (党组织提议) and leads acceptance.
+    """
     if not policies.is_street_staff(actor, subdistrict):
         raise PermissionDenied(_("只有街道办工作人员可以设立工作岗位。"))
     if level not in StaffLevel.values:
         raise DomainError(_("未知的岗位层级。"))
+    if kind not in PostKind.values:
+        raise DomainError(_("未知的岗位类别。"))
+    if kind == PostKind.PARTY and level != StaffLevel.COMMUNITY:
+        raise DomainError(_("社区党组织岗位必须设在一个社区。"))
     if level == StaffLevel.COMMUNITY and (community is None or community.subdistrict_id != subdistrict.pk):
         raise DomainError(_("社区工作岗位必须属于本街道的一个社区。"))
     now = timezone.now()
@@ -231,7 +240,7 @@ def staff_post_assign(
             _refuse_if_supervisor(user, target, now)
         return StaffPost.objects.create(
             user=user, level=level, subdistrict=subdistrict,
-            community=community if level == StaffLevel.COMMUNITY else None, title=title,
+            community=community if level == StaffLevel.COMMUNITY else None, title=title, kind=kind,
         )
 
 

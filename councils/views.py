@@ -25,8 +25,9 @@ from yishi.errors import DomainError, PermissionDenied
 from yishi.views import attempt
 
 from . import policies, services
-from .enums import CouncilKind, StaffLevel
+from .enums import CouncilKind, PostKind, StaffLevel
 from .forms import (
+    PartyPostAssignForm,
     BallotOpenForm,
     BoardSeatAssignForm,
     ProxyObjectionForm,
@@ -343,8 +344,13 @@ def resident_register(request):
 # --------------------------------------------------------------------------- seats
 
 
-def _seats_context(request, community, communities, *, seat_form=None, board_form=None):
+def _seats_context(request, community, communities, *, seat_form=None, board_form=None, party_form=None):
     now = timezone.now()
+    party_posts = list(
+        StaffPost.objects.current(now).filter(community=community, kind=PostKind.PARTY)
+        .select_related("user").order_by("starts_at", "pk")
+    )
+    may_appoint = policies.is_street_staff(request.user, community.subdistrict)
     councils = list(
         Council.objects.filter(community=community)
         .select_related("group")
@@ -381,6 +387,8 @@ def _seats_context(request, community, communities, *, seat_form=None, board_for
         "community_kind": CouncilKind.COMMUNITY,
         "seat_form": seat_form or SeatAssignForm(community=community),
         "board_form": board_form or BoardSeatAssignForm(community=community),
+        "party_posts": party_posts,
+        "party_form": (party_form or PartyPostAssignForm()) if may_appoint else None,
     }
 
 
@@ -436,3 +444,23 @@ def board_seat_assign(request):
             return _back_to_seats(community)
     return render(request, "councils/seats.html", _seats_context(request, community, communities, board_form=form))
 
+
+
+@login_required
+@require_POST
+def party_post_assign(request):
+    """R23: street-office staff appoint a member of the community party organisation."""
+    community, communities = _staff_scope(request)
+    if not policies.is_street_staff(request.user, community.subdistrict):
+        raise PermissionDenied(_("只有街道办工作人员可以任命社区党组织成员。"))
+    form = PartyPostAssignForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        if attempt(request, lambda: services.staff_post_assign(
+                user=data["account"], actor=request.user, level=StaffLevel.COMMUNITY,
+                subdistrict=community.subdistrict, community=community, title=data["title"] or "",
+                kind=PostKind.PARTY),
+                success=_("已任命 %(name)s 为%(community)s党组织成员。") % {
+                    "name": data["account"].display_name, "community": community.name}, form=form):
+            return _back_to_seats(community)
+    return render(request, "councils/seats.html", _seats_context(request, community, communities, party_form=form))

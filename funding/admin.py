@@ -22,6 +22,8 @@ from .models import (
     LedgerEntry,
     Refund,
     Settlement,
+    Tender,
+    TenderBid,
 )
 from .selectors import fund_totals
 
@@ -158,3 +160,29 @@ class RefundAdmin(ReadOnlyAdmin):
     list_filter = ["cause"]
     list_select_related = ["contribution__proposal"]
     readonly_fields = [f.name for f in Refund._meta.fields]
+
+
+@admin.register(Tender)
+class TenderAdmin(ReadOnlyAdmin):
+    """R24: the tender itself; no bid, bidder or amount here (sealed until the close; see TenderBidAdmin)."""
+
+    list_display = ["title", "community", "published_at", "closes_at", "voting_days", "closed_at"]
+    list_filter = ["community"]
+    search_fields = ["title", "community__name"]
+    list_select_related = ["community"]
+    fields = ["title", "community", "proposal", "project", "requirements", "budget", "published_at",
+              "published_by", "closes_at", "voting_days", "closed_at"]
+
+
+@admin.register(TenderBid)
+class TenderBidAdmin(ReadOnlyAdmin):
+    """R24: bids of tenders whose close has passed only — sealed bids are not listed even to superusers."""
+
+    list_display = ["tender", "organisation", "amount", "submitted_at", "selected_at"]
+    search_fields = ["tender__title", "organisation__name"]
+    list_select_related = ["tender", "organisation"]
+
+    def get_queryset(self, request):
+        from django.utils import timezone
+
+        return super().get_queryset(request).filter(tender__closes_at__lte=timezone.now())

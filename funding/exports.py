@@ -158,7 +158,7 @@ def accounts_queryset(communities, year: int | None = None):
             refundable=F("settlement__refundable_total"),
             collected=Coalesce(Sum("paid_in__amount"), Value(ZERO)),
         )
-        .only("pk", "title", "status", "total", "community_share", "created_at", "group_id")
+        .only("pk", "title", "status", "total", "community_share", "created_at", "group_id", "by_party")
         .order_by("group__community__name", "created_at", "pk")
     )
     if year:
@@ -172,7 +172,7 @@ def accounts_table(communities, year: int | None = None) -> Table:
         header=[
             _("社区"), _("居民小组"), _("议案"), _("状态"), _("总预算"), _("核定公服资金"), _("居民应筹"),
             _("已收自筹"), _("已拨付公服资金"), _("施工方"), _("合同金额"), _("实际支出"), _("结余"),
-            _("退回资金账户"), _("应退居民"),
+            _("退回资金账户"), _("应退居民"), _("提议方"),
         ],
         rows=_accounts_rows(communities, year),
         money_columns={4, 5, 6, 7, 8, 10, 11, 12, 13, 14},
@@ -190,6 +190,7 @@ def _accounts_rows(communities, year) -> Iterator[list]:
             p.community_name, p.group_name, p.title, p.get_status_display(), total, share, total - share,
             p.collected, -p.released if p.released else ZERO, p.contractor or "", p.contract_amount,
             p.actual_cost, p.savings, p.returned, p.refundable,
+            _("党组织提议") if p.by_party else _("居民提议"),
         ]
         for i in money_columns:
             if row[i] is not None:
@@ -198,7 +199,7 @@ def _accounts_rows(communities, year) -> Iterator[list]:
         yield row
     yield Totals([_("合计"), "", _("%(n)d 个项目") % {"n": count}, ""] + [
         sums.get(i, "") for i in range(4, 15)
-    ])
+    ] + [""])
 
 
 # --------------------------------------------------------------------------- writers

@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from councils.forms import local_datetime_field
 from councils.models import Community, User
 from proposals.enums import ProposalStatus
 from proposals.models import MONEY_CEILING
@@ -145,13 +146,21 @@ class AcceptanceForm(forms.Form):
     )
     satisfaction = forms.ChoiceField(label=_("居民满意度"), choices=Satisfaction.choices, widget=forms.RadioSelect)
     supervisor = forms.ModelChoiceField(label=_("到场监督人"), queryset=User.objects.none())
+    party_member = forms.ModelChoiceField(
+        label=_("到场党组织成员"), queryset=User.objects.none(), required=False,
+        empty_label=_("（比选小组或本社区唯一的党组织成员）"),
+        help_text=_("五步工作法：社区党组织牵头评议验收。"),
+    )
     notes = TextField(label=_("验收意见"), max_length=4000, required=False,
                             widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args, supervisors, **kwargs):
+    def __init__(self, *args, supervisors, party_members=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["supervisor"].queryset = supervisors
         self.fields["supervisor"].label_from_instance = lambda u: u.display_name
+        if party_members is not None:
+            self.fields["party_member"].queryset = party_members
+        self.fields["party_member"].label_from_instance = lambda u: u.display_name
 
 
 class SettlementForm(forms.Form):
@@ -313,3 +322,51 @@ class FoundationSettingsForm(forms.Form):
                                   help_text=_("收款账户、开户行、联系人等，会公开显示。"))
     giving_qr_text = LineField(label=_("收款码内容"), max_length=300, required=False,
                                      help_text=_("用扫码工具读出收款码中的链接，粘贴在这里。"))
+
+
+# --------------------------------------------------------------------------- open tenders (R24)
+
+
+class TenderPublishForm(forms.Form):
+    closes_at = local_datetime_field(_("投标截止时间"), help_text=_("北京时间。至少 24 小时以后；截止前报价保密。"))
+    voting_days = forms.IntegerField(
+        label=_("居民投票天数"), min_value=1, max_value=30, initial=3,
+        help_text=_("截止后公开报价，居民在这些天里为投标方投票，每人一票。"),
+    )
+    requirements = TextField(
+        label=_("招标要求"), max_length=4000, widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("要做什么、工期、质量和资质要求。"),
+    )
+
+
+class TenderBidForm(forms.Form):
+    organisation = forms.ModelChoiceField(label=_("投标组织"), queryset=None)
+    amount = MoneyField(label=_("报价（元）"))
+    plan = TextField(label=_("实施方案"), max_length=4000, widget=forms.Textarea(attrs={"rows": 5}))
+    qualifications = TextField(
+        label=_("资质说明"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+
+
+class TenderSelectForm(forms.Form):
+    """The panel's choice (R12/R24): the bid, the panel (with a supervisor) and, when needed, the reason."""
+
+    bid = forms.ModelChoiceField(label=_("选定的投标"), queryset=None, widget=forms.RadioSelect)
+    panel = PanelField(
+        label=_("比选小组"), queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple, required=False,
+        help_text=_("议案招标：至少包括一名监督人员。"),
+    )
+    reason = TextField(
+        label=_("选定理由"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("选定的既不是最低价、也不是居民得票最多的投标时，必须写明理由。"),
+    )
+
+    def __init__(self, *args, bids, panel_candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["bid"].queryset = bids
+        self.fields["bid"].label_from_instance = lambda b: f"{b.organisation.name} · {b.amount:,.2f} 元"
+        self.fields["panel"].queryset = panel_candidates

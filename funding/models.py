@@ -355,6 +355,11 @@ class Bid(models.Model):
     )
     selection_reason = models.TextField(_("选定理由"), max_length=2000, blank=True)
     panel = models.ManyToManyField(User, blank=True, related_name="bid_panels", verbose_name=_("比选小组"))
+    # R24: a bid made on the platform (an open tender) and entered here when the tender closed.
+    tender_bid = models.OneToOneField(
+        "TenderBid", on_delete=models.PROTECT, null=True, blank=True, related_name="r12_bid",
+        verbose_name=_("平台投标"),
+    )
 
     class Meta:
         verbose_name = _("比选报价")
@@ -387,6 +392,10 @@ class Acceptance(models.Model):
     notes = models.TextField(_("验收意见"), max_length=4000, blank=True)
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("登记人"))
     supervisor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("到场监督人"))
+    # R23: the party organisation leads acceptance (党组织评议验收). Null only on rows from before R23.
+    party_member = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("到场党组织成员")
+    )
     recorded_at = models.DateTimeField(_("验收时间"), default=timezone.now)
 
     class Meta:
@@ -777,3 +786,120 @@ class MonthlyAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.fund} {self.month:%Y-%m}"
+
+
+# --------------------------------------------------------------------------- open tenders (R24)
+
+
+class Tender(models.Model):
+    """招标 (R24): an open tender for a released proposal or a service project.
+
+    Bids are sealed until ``closes_at``: nothing shows an amount or a bidder
+    before it. Then the group's verified residents vote for one bid each until
+    ``votes_close_at``; then the panel selects (R12). ``closed_at`` is when the
+    bids were opened (made public and, for a proposal, entered as R12 bids):
+    the gates themselves depend on ``closes_at``, not on it.
+    """
+
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="tenders", verbose_name=_("社区"))
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.PROTECT, null=True, blank=True, related_name="tenders", verbose_name=_("议案")
+    )
+    project = models.ForeignKey(
+        "needs.ServiceProject", on_delete=models.PROTECT, null=True, blank=True, related_name="tenders",
+        verbose_name=_("服务项目"),
+    )
+    title = models.CharField(_("招标项目"), max_length=120)
+    requirements = models.TextField(_("招标要求"), max_length=4000)
+    budget = models.DecimalField(_("预算上限"), null=True, blank=True, **MONEY)  # a proposal's approved total
+    published_at = models.DateTimeField(_("发布时间"), default=timezone.now)
+    published_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("发布人"))
+    closes_at = models.DateTimeField(_("投标截止"))
+    voting_days = models.PositiveSmallIntegerField(_("居民投票天数"))
+    closed_at = models.DateTimeField(_("开标时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("招标")
+        verbose_name_plural = _("招标")
+        ordering = ["-published_at", "-pk"]
+        indexes = [models.Index(fields=["closes_at"], name="tender_closes_idx")]  # /tenders/: open ones first
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(proposal__isnull=False) & Q(project__isnull=True))
+                | (Q(proposal__isnull=True) & Q(project__isnull=False)),
+                name="tender_for_proposal_or_project",
+            ),
+            models.UniqueConstraint(fields=["proposal"], condition=Q(proposal__isnull=False),
+                                    name="tender_one_per_proposal"),
+            models.UniqueConstraint(fields=["project"], condition=Q(project__isnull=False),
+                                    name="tender_one_per_project"),
+            models.CheckConstraint(condition=Q(voting_days__gte=1) & Q(voting_days__lte=30),
+                                   name="tender_voting_days_sane"),
+            models.CheckConstraint(condition=Q(closes_at__gt=F("published_at")), name="tender_closes_after_publish"),
+            models.CheckConstraint(condition=Q(budget__isnull=True) | Q(budget__gt=0), name="tender_budget_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def votes_close_at(self):
+        from datetime import timedelta
+
+        return self.closes_at + timedelta(days=self.voting_days)
+
+    def is_sealed(self, now=None) -> bool:
+        """Before the close nobody sees an amount or a bidder (R24)."""
+        return (now or timezone.now()) < self.closes_at
+
+    def voting_open(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.closes_at <= now < self.votes_close_at
+
+
+class TenderBid(models.Model):
+    """投标 (R24): one organisation's sealed bid, entered on the platform by its admin."""
+
+    tender = models.ForeignKey(Tender, on_delete=models.PROTECT, related_name="bids", verbose_name=_("招标"))
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="tender_bids", verbose_name=_("投标方")
+    )
+    amount = models.DecimalField(_("报价"), **MONEY)
+    plan = models.TextField(_("实施方案"), max_length=4000)
+    qualifications = models.TextField(_("资质说明"), max_length=2000, blank=True)
+    submitted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("提交人"))
+    submitted_at = models.DateTimeField(_("提交时间"), default=timezone.now)
+    selected_at = models.DateTimeField(_("中标时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("投标")
+        verbose_name_plural = _("投标")
+        ordering = ["amount", "submitted_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["tender", "organisation"], name="tenderbid_one_per_organisation"),
+            models.UniqueConstraint(fields=["tender"], condition=Q(selected_at__isnull=False),
+                                    name="tenderbid_one_selected"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="tenderbid_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.organisation)
+
+
+class BidderVote(models.Model):
+    """居民投票 (R24): a verified resident of the group votes for one bid, once per tender."""
+
+    tender = models.ForeignKey(Tender, on_delete=models.PROTECT, related_name="votes", verbose_name=_("招标"))
+    resident = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("居民"))
+    bid = models.ForeignKey(TenderBid, on_delete=models.PROTECT, related_name="votes", verbose_name=_("投标"))
+    cast_at = models.DateTimeField(_("投票时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("居民投票")
+        verbose_name_plural = _("居民投票")
+        constraints = [
+            models.UniqueConstraint(fields=["tender", "resident"], name="biddervote_one_per_resident"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tender} · {self.resident}"

@@ -47,6 +47,7 @@ from .models import (
     LedgerEntry,
     Refund,
     Settlement,
+    TenderBid,
 )
 from .selectors import (
     approved_review,
@@ -538,6 +539,12 @@ def bid_select(*, bid: Bid, actor, panel, reason: str = "") -> Bid:
     """
     reason = _text(reason, _("选定理由"), 2000, required=False)
     panel = list(dict.fromkeys(panel or []))
+    tender = tenders.tender_for_proposal(bid.proposal)
+    if tender is not None:
+        # R24: an open tender's bids count once it has closed and the residents have voted.
+        tenders.require_votes_over(tender)
+        if tender.closed_at is None:
+            tenders.tender_close(tender=tender)
     with transaction.atomic():
         proposal = lock_proposal(bid.proposal)
         bid = Bid.objects.select_for_update().get(pk=bid.pk)
@@ -577,7 +584,14 @@ def bid_select(*, bid: Bid, actor, panel, reason: str = "") -> Bid:
                 code="over_total",
             )
         lowest = min(b.amount for b in bids)
-        if bid.amount > lowest and not reason:
+        most_voted = tenders.most_voted_ids(tender) if tender is not None else set()
+        if tender is not None and bid.amount > lowest and bid.tender_bid_id not in most_voted and not reason:
+            raise DomainError(
+                _("所选报价 %(amount)s 元既不是最低价（%(lowest)s 元），也不是居民得票最多的，请写明选择理由。")
+                % {"amount": money(bid.amount), "lowest": money(lowest)},
+                code="reason_required",
+            )
+        if tender is None and bid.amount > lowest and not reason:
             cheapest = next(b for b in bids if b.amount == lowest)
             raise DomainError(
                 _("所选报价 %(amount)s 元不是最低价（%(c)s 报价 %(lowest)s 元），请写明选择理由。")
@@ -587,6 +601,8 @@ def bid_select(*, bid: Bid, actor, panel, reason: str = "") -> Bid:
         bid.selected_at, bid.selected_by, bid.selection_reason = timezone.now(), actor, reason
         bid.save(update_fields=["selected_at", "selected_by", "selection_reason"])
         bid.panel.set(panel)
+        if bid.tender_bid_id:
+            TenderBid.objects.filter(pk=bid.tender_bid_id).update(selected_at=bid.selected_at)
         proposal_transition(
             proposal=proposal, to_status=S.IN_PROGRESS, actor=actor, kind=EventKind.BID_SELECTED, reason=reason,
             amounts={"contract": bid.amount, "lowest": lowest, "approved_total": review.total},
@@ -600,12 +616,17 @@ def bid_select(*, bid: Bid, actor, panel, reason: str = "") -> Bid:
 
 def acceptance_record(
     *, proposal: Proposal, actor, passed: bool, satisfaction: str, notes: str = "", supervisor=None,
+    party_member=None,
 ) -> Acceptance:
-    """R13: the group council records acceptance with a supervisor present.
+    """R13 and R23: the group council records acceptance with a supervisor and a party-organisation member present.
 
     ``supervisor``: the supervisor present. When not given, the supervisor on
     the procurement panel (still in office) is taken as present; when there is
-    none, the acceptance is refused. Passed: IN_PROGRESS -> ACCEPTED. Not
+    none, the acceptance is refused. ``party_member``: the member of the
+    community party organisation present (党组织评议验收). When not given: one on
+    the procurement panel, else the recording member themself when they hold a
+    party post, else the community's only party-organisation member; with
+    none (or several and none named) the acceptance is refused. Passed: IN_PROGRESS -> ACCEPTED. Not
     passed: recorded, the proposal stays IN_PROGRESS for the contractor to fix
     and a new acceptance.
     """
@@ -629,12 +650,13 @@ def acceptance_record(
                 _("%(name)s不是本社区或本街道的监督人员，验收需要监督人员到场。") % {"name": supervisor},
                 code="supervisor",
             )
+        party_member = _party_member_present(proposal, community, actor, party_member)
         acceptance = Acceptance.objects.create(
             proposal=proposal, passed=passed, satisfaction=satisfaction, notes=notes, recorded_by=actor,
-            supervisor=supervisor,
+            supervisor=supervisor, party_member=party_member,
         )
         data = {"acceptance": acceptance.pk, "passed": passed, "satisfaction": satisfaction,
-                "supervisor": supervisor.pk}
+                "supervisor": supervisor.pk, "party_member": party_member.pk}
         if passed:
             proposal_transition(
                 proposal=proposal, to_status=S.ACCEPTED, actor=actor, kind=EventKind.ACCEPTANCE_RECORDED,
@@ -643,6 +665,34 @@ def acceptance_record(
         else:
             event_write(proposal=proposal, kind=EventKind.ACCEPTANCE_RECORDED, actor=actor, reason=notes, data=data)
     return acceptance
+
+
+def _party_member_present(proposal: Proposal, community: Community, actor, party_member):
+    """R23: who of the community party organisation is present at acceptance (see ``acceptance_record``)."""
+    if party_member is not None:
+        if not policies.is_party_member(party_member, community):
+            raise DomainError(
+                _("%(name)s不是%(community)s党组织成员，验收需要社区党组织成员到场牵头。")
+                % {"name": party_member, "community": community.name},
+                code="party_member",
+            )
+        return party_member
+    bid = selected_bid(proposal)
+    for user in (bid.panel.all() if bid else []):
+        if policies.is_party_member(user, community):
+            return user
+    if policies.is_party_member(actor, community):
+        return actor
+    members = list(policies.party_members(community)[:2])
+    if len(members) == 1:
+        return members[0]
+    if not members:
+        raise DomainError(
+            _("验收需要社区党组织成员到场牵头，%(community)s还没有党组织成员，请先请街道办任命。")
+            % {"community": community.name},
+            code="party_member",
+        )
+    raise DomainError(_("验收需要社区党组织成员到场牵头，请注明到场的党组织成员。"), code="party_member")
 
 
 def settlement_record(*, proposal: Proposal, actor, actual_cost) -> Settlement:
@@ -759,8 +809,17 @@ def on_proposal_transition(*, proposal: Proposal, from_status: str, to_status: s
 # so that ``funding.services.donation_record`` is the public name.
 from .foundation import donation_record, donation_reverse, draw_plan, draws_record, give_back_draws  # noqa: E402
 
+# R24: open tenders, in their own module; re-exported so that ``funding.services.tender_publish`` is the public name.
+from . import tenders  # noqa: E402
+from .tenders import bidder_vote, tender_bid, tender_close, tender_publish, tender_select  # noqa: E402
+
 __all__ = [
     "acceptance_record",
+    "bidder_vote",
+    "tender_bid",
+    "tender_close",
+    "tender_publish",
+    "tender_select",
     "donation_record",
     "donation_reverse",
     "bid_record",

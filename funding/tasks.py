@@ -98,3 +98,14 @@ def post_foundation_accounts() -> int:
     from .foundation import post_last_months_accounts
 
     return len(post_last_months_accounts())
+
+
+@shared_task(name="funding.tasks.open_closed_tenders")
+def open_closed_tenders() -> int:
+    """R24: open the bids of tenders whose close has passed and tell the residents (idempotent).
+
+    Only a notice: every gate of a tender checks the time itself, and a later step opens the bids first.
+    """
+    from .tenders import tenders_close_due
+
+    return tenders_close_due()

@@ -38,6 +38,14 @@ urlpatterns = [
     path("foundations/<int:pk>/manage/donations/<int:no>/receipt/", views.donation_receipt, name="donation_receipt"),
     path("foundations/<int:pk>/manage/donations/<int:no>/reverse/", views.donation_reverse,
          name="donation_reverse"),
+    # Open tenders (R24): public list and pages; bids, residents' votes, the panel's choice.
+    path("tenders/", views.tender_list, name="tenders"),
+    path("tenders/new/", views.tender_publish, name="tender_publish"),
+    path("tenders/<int:pk>/", views.tender_detail, name="tender"),
+    path("tenders/<int:pk>/bid/", views.tender_bid, name="tender_bid"),
+    path("tenders/<int:pk>/ballot/", views.tender_ballot, name="tender_ballot"),
+    path("tenders/<int:pk>/vote/", views.tender_vote, name="tender_vote"),
+    path("tenders/<int:pk>/select/", views.tender_select, name="tender_select"),
     # Supervision (R11, R14).
     path("supervision/", views.supervision, name="supervision"),
     path("supervision/history/", views.history_check, name="history_check"),

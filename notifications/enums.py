@@ -28,6 +28,8 @@ class NotificationKind(models.TextChoices):
     SERVICE_COMPLETED = "service_completed", _("服务已完成，请评价")
     GRANT_AWARDED = "grant_awarded", _("微创投获资助")
     GRANT_REPORT_WAITING = "grant_report_waiting", _("微创投报告待验收")
+    TENDER_PUBLISHED = "tender_published", _("新的招标")
+    TENDER_VOTING = "tender_voting", _("请为投标方投票")
 
 
 class MailStatus(models.TextChoices):

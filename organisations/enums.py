@@ -10,6 +10,8 @@ class OrganisationKind(models.TextChoices):
     LOCAL_UNIT = "local_unit", _("驻区单位")
     NEW_ORGANISATION = "new_organisation", _("两新组织")
     PARTY_ORGANISATION = "party_organisation", _("双报到党组织")
+    # R24: a registered company (注册企业) bids on open tenders; it carries its credit code.
+    ENTERPRISE = "enterprise", _("企业")
 
 
 class OrganisationStatus(models.TextChoices):
@@ -30,6 +32,10 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 # R18: who may do what.
 MAY_CLAIM = (OS.ACTIVE,)
 MAY_APPLY_FOR_GRANTS = (OS.INCUBATING, OS.ACTIVE)
+# R24: any ACTIVE organisation bids; a registered company (enterprise with a valid credit code) bids
+# unless suspended or dissolved — companies are registered, never incubated.
+MAY_BID = (OS.ACTIVE,)
+ENTERPRISE_MAY_BID = (OS.INCUBATING, OS.ACTIVE)
 
 
 class MemberRole(models.TextChoices):

@@ -11,7 +11,7 @@ from .enums import OrganisationKind
 class RegisterForm(forms.Form):
     name = LineField(label=_("名称"), max_length=80)
     kind = forms.ChoiceField(label=_("类别"), choices=OrganisationKind.choices)
-    credit_code = LineField(label=_("统一社会信用代码（登记注册的社会组织必填）"), max_length=18, required=False)
+    credit_code = LineField(label=_("统一社会信用代码（登记注册的社会组织和企业必填）"), max_length=18, required=False)
     admin = LineField(label=_("负责人的用户名"), max_length=150, required=False)
 
 

@@ -53,6 +53,11 @@ class Organisation(models.Model):
             models.CheckConstraint(
                 condition=Q(credit_code="") | Q(credit_code__length=18), name="organisation_credit_code_length"
             ),
+            # R24: a company (enterprise) is registered, so it carries its code too.
+            models.CheckConstraint(
+                condition=~Q(kind=OrganisationKind.ENTERPRISE) | Q(credit_code__length=18),
+                name="organisation_enterprise_has_credit_code",
+            ),
             models.UniqueConstraint(
                 fields=["credit_code"], condition=~Q(credit_code=""), name="organisation_credit_code_unique"
             ),

@@ -89,6 +89,8 @@ def organisation_register(
     code = normalise_credit_code(credit_code or "")
     if kind == OrganisationKind.SOCIAL_ORGANISATION and not code:
         raise DomainError(_("登记注册的社会组织必须填写 18 位统一社会信用代码（见登记证书）。"))
+    if kind == OrganisationKind.ENTERPRISE and not code:
+        raise DomainError(_("企业必须填写 18 位统一社会信用代码（见营业执照）。"))
     if code:
         try:
             validate_credit_code(code)

@@ -22,7 +22,7 @@ def notices_running(now=None, limit: int = 20):
         )
         .select_related("proposal__group__community", "resolution")
         .only(
-            "published_at", "ends_at", "proposal__title", "proposal__status", "proposal__total",
+            "published_at", "ends_at", "proposal__title", "proposal__status", "proposal__total", "proposal__by_party",
             "proposal__group__name", "proposal__group__community__name", "resolution__number",
             "resolution__total", "resolution__community_share",
         )
@@ -36,7 +36,7 @@ def decisions_recent(limit: int = 8):
         ProposalEvent.objects.filter(kind__in=DECISIONS)
         .select_related("proposal__group__community")
         .only(
-            "kind", "created_at", "proposal__title", "proposal__status", "proposal__total",
+            "kind", "created_at", "proposal__title", "proposal__status", "proposal__total", "proposal__by_party",
             "proposal__group__name", "proposal__group__community__name",
         )
         .order_by("-created_at")[:limit]
@@ -75,7 +75,7 @@ def group_proposals(user, group, limit: int = 8):
     return list(
         Proposal.objects.filter(group=group)
         .exclude(Q(status=ProposalStatus.DRAFT) & ~Q(author=user))
-        .only("title", "status", "total", "updated_at", "author_id")
+        .only("title", "status", "total", "updated_at", "author_id", "by_party")
         .order_by("-updated_at")[:limit]
     )
 

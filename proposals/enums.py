@@ -132,6 +132,8 @@ class EventKind(models.TextChoices):
     FUNDS_RELEASED = "funds_released", _("拨付资金")
     BID_RECORDED = "bid_recorded", _("登记比选报价")
     BID_SELECTED = "bid_selected", _("确定施工方")
+    TENDER_PUBLISHED = "tender_published", _("发布招标")
+    TENDER_CLOSED = "tender_closed", _("投标截止，公开报价")
     ACCEPTANCE_RECORDED = "acceptance_recorded", _("验收")
     SETTLED = "settled", _("决算")
     RATED = "rated", _("居民评价")

@@ -88,6 +88,8 @@ class Proposal(models.Model):
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("代录人"), help_text=_("社区工作人员代居民录入时填写。"),
     )
+    # R23 党组织提议: set by proposal_create when the author holds a post of the community party organisation.
+    by_party = models.BooleanField(_("党组织提议"), default=False, db_default=False)
     title = models.CharField(_("标题"), max_length=120)
     summary = models.TextField(_("内容"), max_length=5000)
     category = models.CharField(_("类别"), max_length=32, choices=Category.choices, default=Category.OTHER)

@@ -295,15 +295,20 @@ def proposal_create(
 ) -> Proposal:
     """A verified resident (R1) drafts a proposal with budget lines (R3).
 
+    A member of the community party organisation may author one for any group of
+    the community (R23): the proposal is marked ``by_party`` (党组织提议).
+
     ``entered_by``: community staff entering it for a resident without a phone;
     the event records staff as actor, on behalf of the author.
     """
     if entered_by is not None:
         if not policies.is_community_staff(entered_by, group.community):
             raise PermissionDenied(_("只有本社区的工作人员可以代居民录入议案。"))
-    if not policies.is_resident_of(author, group):
+    # R23: a post of the community party organisation may propose for any of its groups (党组织提议).
+    by_party = policies.is_party_member(author, group.community)
+    if not (by_party or policies.is_resident_of(author, group)):
         raise PermissionDenied(
-            _("只有%(group)s的核实居民可以提出议案。请先请社区工作人员核实居住信息。")
+            _("只有%(group)s的核实居民或社区党组织成员可以提出议案。请先请社区工作人员核实居住信息。")
             % {"group": group.name}
         )
     title = _require_text(title, _("标题"), 120)
@@ -315,7 +320,7 @@ def proposal_create(
     with transaction.atomic():
         proposal = Proposal.objects.create(
             group=group, author=author, entered_by=entered_by, title=title, summary=summary,
-            category=category, total=total, community_share=share,
+            category=category, total=total, community_share=share, by_party=by_party,
         )
         _write_lines(proposal, lines)
         proposal.followers.add(author)
@@ -323,6 +328,7 @@ def proposal_create(
             proposal=proposal, kind=EventKind.CREATED, actor=entered_by or author,
             on_behalf_of=author if entered_by else None, to_status=S.DRAFT,
             amounts={"total": total, "community_share": share},
+            data={"by_party": True} if by_party else None,
         )
     return proposal
 

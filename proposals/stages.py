@@ -37,6 +37,45 @@ NEXT = {
 }
 
 
+# R23 五步工作法: each of Chengdu's five steps, who acts in it, and the stages it covers.
+# The fifth (监委会监督) runs beside all the others, from the first draft to the accounts.
+FIVE_STEPS = [
+    ("propose", _("党组织提议"), _("社区党组织或本小组居民提出议案"), ("draft",)),
+    ("decide", _("议事会议决"), _("小组议事会表决、公示，社区议事会三分之二以上通过"), ("group", "notice", "vote")),
+    ("implement", _("居委会实施"), _("居委会（社区工作人员）和小组议事会筹资、比选、施工；街道办审核拨付"),
+     ("review", "funding", "works")),
+    ("accept", _("党组织评议验收"), _("社区党组织成员牵头、监督人员到场验收，居民评议"), ("accounts",)),
+    ("supervise", _("监委会监督"), _("监事会（居务监督委员会）全程监督，可以暂停拨付"), ()),
+]
+
+
+@dataclass
+class FiveStep:
+    key: str
+    label: str
+    who: str
+    state: str  # "done", "current", "todo"
+
+
+def five_steps(steps, *, finished: bool, stopped: bool) -> list[FiveStep]:
+    """The five steps with their state, from the eight stages' states."""
+    by_key = {s.key: s.state for s in steps}
+    out = []
+    for key, label, who, stages in FIVE_STEPS:
+        if not stages:  # supervision runs throughout
+            state = "done" if finished else ("todo" if stopped else "current")
+        else:
+            states = [by_key[k] for k in stages]
+            if all(st == "done" for st in states):
+                state = "done"
+            elif any(st in ("current", "done") for st in states):
+                state = "current"
+            else:
+                state = "todo"
+        out.append(FiveStep(key, label, who, state))
+    return out
+
+
 @dataclass
 class Step:
     key: str
@@ -66,14 +105,16 @@ def stepper(proposal, *, notice=None, open_ballot=None) -> dict:
         by = notice.ends_at
     elif status in (S.GROUP_REVIEW, S.COMMUNITY_VOTE) and open_ballot is not None:
         by = open_ballot.closes_at
+    stopped = status in (S.REJECTED, S.WITHDRAWN)
     return {
         "steps": steps,
+        "five_steps": five_steps(steps, finished=finished, stopped=stopped),
         "current": STAGES[index][1] if index is not None else None,
         "next_stage": STAGES[index + 1][1] if index is not None and index + 1 < len(STAGES) and not finished else None,
         "who": who,
         "what": what,
         "by": by,
-        "stopped": status in (S.REJECTED, S.WITHDRAWN),
+        "stopped": stopped,
         "finished": finished,
         "status": status,
     }

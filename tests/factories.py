@@ -12,7 +12,7 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from councils.enums import BoardTitle, CouncilKind, SeatRole, StaffLevel
+from councils.enums import BoardTitle, CouncilKind, PostKind, SeatRole, StaffLevel
 from councils.models import (
     BoardSeat,
     Community,
@@ -92,6 +92,7 @@ class World:
     staff: User | None = None
     street_staff: User | None = None
     supervisor: User | None = None
+    party_member: User | None = None
 
     @property
     def author(self) -> User:
@@ -128,6 +129,10 @@ def build_world(*, group_seats: int = 5, community_seats: int = 37, residents: i
                              title="财务")
     world.supervisor = UserFactory(full_name=f"{prefix}监事")
     BoardSeat.objects.create(board=board, user=world.supervisor, title=BoardTitle.MEMBER)
+    # R23: the community party organisation, which proposes and leads acceptance.
+    world.party_member = UserFactory(full_name=f"{prefix}党委书记")
+    StaffPost.objects.create(user=world.party_member, level=StaffLevel.COMMUNITY, subdistrict=subdistrict,
+                             community=community, title="党委书记", kind=PostKind.PARTY)
     return world
 
 

@@ -286,6 +286,7 @@ CELERY_BEAT_SCHEDULE = {
     # Delivers outbox rows whose fast path failed (broker or worker down) and retries failed mail.
     "relay-outbox": {"task": "outbox.tasks.relay_outbox", "schedule": 60.0},
     "notify-overdue-needs": {"task": "needs.tasks.notify_overdue_needs", "schedule": crontab(hour=8, minute=30)},
+    "open-closed-tenders": {"task": "funding.tasks.open_closed_tenders", "schedule": 300.0},
     "post-foundation-accounts": {
         "task": "funding.tasks.post_foundation_accounts",
         "schedule": crontab(day_of_month=1, hour=6, minute=0),

@@ -21,6 +21,15 @@ from .money import (  # noqa: F401
     refund_paid,
     settlement_add,
 )
+from .tenders import (  # noqa: F401
+    tender_ballot,
+    tender_bid,
+    tender_detail,
+    tender_list,
+    tender_publish,
+    tender_select,
+    tender_vote,
+)
 from .reports import accounts_export, charts, ledger_export  # noqa: F401
 from .street import (  # noqa: F401
     budget_approve,

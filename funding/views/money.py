@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from councils.models import User
+from councils.policies import party_members
 from proposals.enums import ProposalStatus
 from proposals.models import Proposal
 from yishi.errors import PermissionDenied
@@ -158,7 +159,7 @@ def _money_context(request, proposal, roles, *, forms=None, release_errors=None,
             bids=bids_qs, panel_candidates=_panel_candidates(proposal))
     if show["acceptance"]:
         context["acceptance_form"] = forms.get("acceptance") or AcceptanceForm(
-            supervisors=supervisors_in_scope(proposal))
+            supervisors=supervisors_in_scope(proposal), party_members=party_members(proposal.group.community))
     if show["settlement"]:
         context["settlement_form"] = forms.get("settlement") or SettlementForm()
     return context
@@ -257,12 +258,13 @@ def bid_choose(request, pk):
 def acceptance_add(request, pk):
     proposal, roles = _proposal_for_money(request, pk)
     _member_only(request, proposal, roles, _("登记验收"))
-    form = AcceptanceForm(request.POST, supervisors=supervisors_in_scope(proposal))
+    form = AcceptanceForm(request.POST, supervisors=supervisors_in_scope(proposal),
+                          party_members=party_members(proposal.group.community))
     return _run(
         request, proposal, roles, form, "acceptance", "acceptance",
         lambda d: services.acceptance_record(
             proposal=proposal, actor=request.user, passed=d["passed"], satisfaction=d["satisfaction"],
-            notes=d["notes"], supervisor=d["supervisor"],
+            notes=d["notes"], supervisor=d["supervisor"], party_member=d["party_member"],
         ),
         _("已登记验收。"),
     )

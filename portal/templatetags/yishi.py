@@ -28,9 +28,11 @@ def yuan(value) -> str:
 
 @register.simple_tag
 def status_badge(proposal):
-    return format_html(
-        '<span class="badge badge-{}">{}</span>', proposal.status, proposal.get_status_display()
-    )
+    badge = format_html('<span class="badge badge-{}">{}</span>', proposal.status, proposal.get_status_display())
+    # R23: a proposal of the community party organisation says so wherever its status shows.
+    if getattr(proposal, "by_party", False):
+        badge += format_html(' <span class="badge badge-party">{}</span>', _("党组织提议"))
+    return badge
 
 
 @register.filter
