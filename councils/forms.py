@@ -105,8 +105,16 @@ class BoardSeatAssignForm(forms.Form):
 class PartyPostAssignForm(forms.Form):
     """R23: street-office staff appoint a member of the community party organisation (社区党组织)."""
 
+    community = forms.ModelChoiceField(label=_("社区"), queryset=None)
     account = AccountField()
     title = LineField(label=_("职务"), max_length=60, required=False, help_text=_("例如：党委书记、党委委员。"))
+
+    def __init__(self, *args, communities, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .models import Community
+
+        self.fields["community"].queryset = Community.objects.filter(pk__in=[c.pk for c in communities]).order_by(
+            "name")
 
 
 def default_closes_at(days: int = 7):

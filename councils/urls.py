@@ -17,5 +17,5 @@ urlpatterns = [
     path("staff/seats/assign/", views.seat_assign, name="seat_assign"),
     path("staff/seats/<int:pk>/end/", views.seat_end, name="seat_end"),
     path("staff/seats/board/", views.board_seat_assign, name="board_seat_assign"),
-    path("staff/seats/party/", views.party_post_assign, name="party_post_assign"),
+    path("street/party/", views.party_posts, name="party_posts"),
 ]

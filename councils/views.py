@@ -344,13 +344,13 @@ def resident_register(request):
 # --------------------------------------------------------------------------- seats
 
 
-def _seats_context(request, community, communities, *, seat_form=None, board_form=None, party_form=None):
+def _seats_context(request, community, communities, *, seat_form=None, board_form=None):
     now = timezone.now()
     party_posts = list(
         StaffPost.objects.current(now).filter(community=community, kind=PostKind.PARTY)
         .select_related("user").order_by("starts_at", "pk")
     )
-    may_appoint = policies.is_street_staff(request.user, community.subdistrict)
+
     councils = list(
         Council.objects.filter(community=community)
         .select_related("group")
@@ -388,7 +388,7 @@ def _seats_context(request, community, communities, *, seat_form=None, board_for
         "seat_form": seat_form or SeatAssignForm(community=community),
         "board_form": board_form or BoardSeatAssignForm(community=community),
         "party_posts": party_posts,
-        "party_form": (party_form or PartyPostAssignForm()) if may_appoint else None,
+        "may_appoint": policies.is_street_staff(request.user, community.subdistrict),
     }
 
 
@@ -446,21 +446,37 @@ def board_seat_assign(request):
 
 
 
+# --------------------------------------------------------------------------- party organisation (R23)
+
+
+def _street_communities(user):
+    """Communities of the subdistricts where ``user`` holds a street-office post (superusers: all)."""
+    if user.is_superuser:
+        return Community.objects.select_related("subdistrict").order_by("name")
+    subdistricts = StaffPost.objects.current().filter(user=user, level=StaffLevel.SUBDISTRICT).values("subdistrict")
+    return Community.objects.filter(subdistrict__in=subdistricts).select_related("subdistrict").order_by("name")
+
+
 @login_required
-@require_POST
-def party_post_assign(request):
-    """R23: street-office staff appoint a member of the community party organisation."""
-    community, communities = _staff_scope(request)
-    if not policies.is_street_staff(request.user, community.subdistrict):
+def party_posts(request):
+    """R23: street-office staff appoint members of each community's party organisation (社区党组织)."""
+    communities = list(_street_communities(request.user))
+    if not communities:
         raise PermissionDenied(_("只有街道办工作人员可以任命社区党组织成员。"))
-    form = PartyPostAssignForm(request.POST)
-    if form.is_valid():
+    form = PartyPostAssignForm(request.POST or None, communities=communities)
+    if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        community = data["community"]
         if attempt(request, lambda: services.staff_post_assign(
                 user=data["account"], actor=request.user, level=StaffLevel.COMMUNITY,
                 subdistrict=community.subdistrict, community=community, title=data["title"] or "",
                 kind=PostKind.PARTY),
                 success=_("已任命 %(name)s 为%(community)s党组织成员。") % {
                     "name": data["account"].display_name, "community": community.name}, form=form):
-            return _back_to_seats(community)
-    return render(request, "councils/seats.html", _seats_context(request, community, communities, party_form=form))
+            return redirect("councils:party_posts")
+    posts = list(
+        StaffPost.objects.current().filter(community__in=communities, kind=PostKind.PARTY)
+        .select_related("user", "community").order_by("community__name", "starts_at", "pk")
+    )
+    status = 400 if request.method == "POST" else 200
+    return render(request, "councils/party_posts.html", {"form": form, "posts": posts}, status=status)

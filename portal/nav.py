@@ -32,6 +32,8 @@ NAV = [
     (_("需求与服务"), "needs:ledger", lambda r, auth: auth),
     (_("需求台账"), "needs:staff", lambda r, auth: r.community_staff),
     (_("公益微创投"), "grants:calls", lambda r, auth: auth),
+    (_("招标大厅"), "funding:tenders", lambda r, auth: auth),
+    (_("社区党组织"), "councils:party_posts", lambda r, auth: r.street_staff or r.superuser),
     (_("组织登记"), "organisations:manage", lambda r, auth: r.community_staff),
     (_("超期需求"), "needs:overdue", lambda r, auth: r.supervisor),
 ]

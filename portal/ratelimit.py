@@ -52,7 +52,7 @@ LIMITS: dict[str, tuple[int, int]] = {
     "councils:resident_register": (300, HOUR),
     "councils:seat_assign": (120, HOUR),
     "councils:board_seat_assign": (60, HOUR),
-    "councils:party_post_assign": (30, HOUR),
+    "councils:party_posts": (30, HOUR),
     "funding:tender_publish": (20, HOUR),
     "funding:tender_bid": (20, HOUR),
     "funding:tender_vote": (20, 10 * MINUTE),

@@ -191,7 +191,7 @@ def test_r22_openapi_schema(client, db):
     assert set(paths) == {
         "/api/v1/communities", "/api/v1/groups", "/api/v1/councils", "/api/v1/proposals",
         "/api/v1/proposals/{proposal_id}", "/api/v1/notices", "/api/v1/ballots", "/api/v1/funds",
-        "/api/v1/funds/{fund_id}/ledger", "/api/v1/donations",
+        "/api/v1/funds/{fund_id}/ledger", "/api/v1/donations", "/api/v1/tenders",
     }
     assert all(set(ops) == {"get"} for ops in paths.values())
     donation = schema["components"]["schemas"]["DonationOut"]["properties"]
