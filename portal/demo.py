@@ -33,7 +33,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from councils import services as cs
-from councils.enums import BoardTitle, CouncilKind, SeatRole, StaffLevel
+from councils.enums import BoardTitle, CouncilKind, PostKind, SeatRole, StaffLevel
 from councils.models import (
     BoardSeat,
     Community,
@@ -51,6 +51,7 @@ from funding import services as fs
 from funding.demo_foundation import seed_foundation
 from funding.enums import FundKind, Satisfaction
 from funding.models import Fund, Settlement
+from funding import demo_tenders as tenders_demo
 from needs import demo as needs_demo
 from notifications.models import Notification
 from proposals import services as ps
@@ -240,6 +241,8 @@ STAFF = [
     ("gongxing_streetstaff", "龚平", StaffLevel.SUBDISTRICT, "gongxing", None, "社区发展治理办"),
     ("zhujiamiao_staff", "谢婷", StaffLevel.COMMUNITY, "gongxing", "zhujiamiao", "社区干事"),
 ]
+# R23: these posts belong to the community party organisation (社区党组织).
+PARTY_POSTS = {"jinyang_secretary"}
 # Boards: slug, name, community slug or None, subdistrict slug or None, seats (username, name, title).
 BOARDS = [
     (
@@ -396,6 +399,7 @@ class DemoBuilder:
             seed_elections(self)
             needs_demo.seed(self)  # 三社联动: 玉东社区's needs, organisations, micro-grants (needs/demo.py)
             seed_foundation(self)  # 晋阳's community foundation: donations, two projects, monthly accounts
+            tenders_demo.seed(self)  # R23/R24: a party proposal with an open tender, bids and residents' votes
         self._date_notifications()
         return self.report
 
@@ -545,6 +549,8 @@ class DemoBuilder:
                 subdistrict=self.subdistricts[street],
                 community=self.communities[community] if community else None,
                 title=title,
+                # R23: the party secretary holds the community party organisation's post.
+                kind=PostKind.PARTY if username in PARTY_POSTS else PostKind.STAFF,
             )
             self.report.did(f"岗位 {user.full_name}")
         for slug, community, _name, people, seats in GROUPS:

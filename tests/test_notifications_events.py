@@ -81,7 +81,7 @@ def emails(users) -> set[str]:
 
 def everyone(world) -> set[int]:
     users = [*world.group_members, *world.community_members, *world.residents, world.staff, world.street_staff,
-             world.supervisor]
+             world.supervisor, world.party_member]
     return pks(users)
 
 
@@ -110,7 +110,8 @@ def test_submission_to_the_community_tells_community_staff_to_open_the_ballot(wo
     mail.outbox.clear()
     with committed():
         ps.proposal_submit_to_community(proposal=p, actor=here.group_members[0])
-    assert_told_exactly(K.REVIEW_NEEDED, [here.staff], p, outsiders=[there])
+    # The community party organisation's posts are community posts (R23): its members are told too.
+    assert_told_exactly(K.REVIEW_NEEDED, [here.staff, here.party_member], p, outsiders=[there])
     note = Notification.objects.get(kind=K.REVIEW_NEEDED, proposal=p, user=here.staff)
     assert note.url == reverse("councils:staff_home") and "请发起社区表决" in note.body
 
@@ -208,7 +209,7 @@ def test_group_ballot_completed_by_the_last_vote_tells_author_and_council(worlds
 def test_hold_placed_and_lifted_go_to_group_council_and_staff_in_scope(worlds, committed):
     here, there = worlds
     p = to_group_review(here)
-    expected = [*here.group_members, here.staff, here.street_staff]
+    expected = [*here.group_members, here.staff, here.party_member, here.street_staff]
     mail.outbox.clear()
     with committed():
         hold = ps.hold_place(proposal=p, supervisor=here.supervisor, reason="合同价格需要复核")
@@ -314,7 +315,7 @@ def test_funds_released_goes_to_group_council_community_and_street_staff(approve
     with committed():
         fs.funds_release(proposal=p, actor=here.street_staff)
     # The releasing officer did it; the colleague is told.
-    expected = [*here.group_members, here.staff, colleague]
+    expected = [*here.group_members, here.staff, here.party_member, colleague]
     assert_told_exactly(K.FUNDS_RELEASED, expected, p, outsiders=[there])
 
 
