@@ -40,7 +40,7 @@ urlpatterns = [
          name="donation_reverse"),
     # Open tenders (R24): public list and pages; bids, residents' votes, the panel's choice.
     path("tenders/", views.tender_list, name="tenders"),
-    path("tenders/new/", views.tender_publish, name="tender_publish"),
+    path("tenders/new/<str:kind>/<int:pk>/", views.tender_publish, name="tender_publish"),
     path("tenders/<int:pk>/", views.tender_detail, name="tender"),
     path("tenders/<int:pk>/bid/", views.tender_bid, name="tender_bid"),
     path("tenders/<int:pk>/ballot/", views.tender_ballot, name="tender_ballot"),

@@ -64,7 +64,8 @@ WATCHED = [
     "proposals.Notice", "proposals.Opinion", "proposals.Hold", "proposals.Rating", "proposals.AgendaItem",
     "funding.Fund", "funding.LedgerEntry", "funding.Contribution", "funding.Bid", "funding.BudgetReview",
     "funding.Acceptance", "funding.Settlement", "councils.Seat", "councils.BoardSeat", "councils.Residency",
-    "councils.Meeting", "notifications.Notification",
+    "councils.Meeting", "notifications.Notification", "councils.StaffPost", "funding.Tender", "funding.TenderBid",
+    "funding.BidderVote",
 ]
 
 
@@ -84,6 +85,18 @@ def scene(db):
     money = funded(w)
     contribute(w, money, "100")
     held = Meeting.objects.filter(council=w.group_council).first()
+    # R24: a tender open for bids (its proposal's state is not what these forms check).
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from funding.models import Tender
+    from tests.sanshe_support import organisation
+
+    tender = Tender.objects.create(community=w.community, proposal=money, title=money.title, requirements="要求",
+                                   published_by=w.group_members[0], closes_at=timezone.now() + timedelta(days=2),
+                                   voting_days=3)
+    bidder = organisation(w, "北苑邻里互助社")
     g, s, st_, sup, res = w.group_members[0], w.staff, w.street_staff, w.supervisor, w.residents[1]
     targets = [
         (reverse("proposals:create"), res),
@@ -127,6 +140,11 @@ def scene(db):
         (reverse("notifications:mark_read"), res),
         (reverse("notifications:preferences"), res),
         (reverse("portal:large_text"), res),
+        (reverse("councils:party_posts"), st_),
+        (reverse("funding:tender_publish", args=["proposal", money.pk]), g),
+        (reverse("funding:tender_bid", args=[tender.pk]), bidder.admin),
+        (reverse("funding:tender_vote", args=[tender.pk]), res),
+        (reverse("funding:tender_select", args=[tender.pk]), g),
     ]
     if held is not None:
         targets.append((reverse("proposals:agenda_add", args=[held.pk]), g))

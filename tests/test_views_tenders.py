@@ -41,7 +41,7 @@ def login(client, user):
 
 
 def test_publish_page_matrix(client, w, other, released):
-    url = reverse("funding:tender_publish") + f"?proposal={released.pk}"
+    url = reverse("funding:tender_publish", args=["proposal", released.pk])
     login(client, w.group_members[0])
     assert client.get(url).status_code == 200
     login(client, w.residents[0])
@@ -54,7 +54,7 @@ def test_publish_page_matrix(client, w, other, released):
 
 
 def test_publish_posts_and_refuses_with_a_sentence(client, w, released):
-    url = reverse("funding:tender_publish") + f"?proposal={released.pk}"
+    url = reverse("funding:tender_publish", args=["proposal", released.pk])
     login(client, w.group_members[0])
     soon = timezone.localtime() + timedelta(hours=2)
     response = client.post(url, {"closes_at": soon.strftime("%Y-%m-%dT%H:%M"), "voting_days": 3,
@@ -206,4 +206,5 @@ def test_tender_page_after_the_close_queries_do_not_grow(client, w, django_asser
 def test_tender_pages_answer_404_for_unknown(client, db):
     assert client.get(reverse("funding:tender", args=[999])).status_code == 404
     login(client, UserFactory())
-    assert client.get(reverse("funding:tender_publish")).status_code == 404
+    assert client.get(reverse("funding:tender_publish", args=["proposal", 999])).status_code == 404
+    assert client.get(reverse("funding:tender_publish", args=["nothing", 1])).status_code == 404

@@ -134,11 +134,22 @@ def _money_context(request, proposal, roles, *, forms=None, release_errors=None,
         "release": roles["street_staff"] and proposal.status == S.FUNDED,
         "refund": member or roles["community_staff"],
     }
+    from ..models import Tender
+    from ..tenders import vote_counts
+
+    tender = Tender.objects.filter(proposal=proposal).first()
+    if tender is not None and not tender.is_sealed():
+        votes = vote_counts(tender)
+        for b in bids:  # the residents' votes beside the bids (R24)
+            b.n_votes = votes.get(b.tender_bid_id, 0) if b.tender_bid_id else None
     context = {
         "proposal": proposal,
         "community": proposal.group.community,
         "roles": roles,
         "s": summary,
+        # R24: the open tender whose platform bids count here, or the way to publish one.
+        "tender": tender,
+        "may_tender": member and proposal.status == S.RELEASED and summary["selected_bid"] is None,
         "accounts": selectors.final_accounts(proposal),
         "contributions": contributions,
         "bids": bids,

@@ -207,23 +207,21 @@ def tender_vote(request, pk):
 # --------------------------------------------------------------------------- publishing
 
 
-def _publish_target(request):
-    """(proposal, project) named by ``?proposal=`` or ``?project=``; 404 when missing, 403/404 by scope."""
+def _publish_target(request, kind, pk):
+    """(proposal, project) named in the URL; 404 when missing, 403/404 by scope."""
     from needs.models import ServiceProject
 
-    raw_p = request.GET.get("proposal") or request.POST.get("proposal") or ""
-    raw_s = request.GET.get("project") or request.POST.get("project") or ""
     v = viewer(request)
-    if raw_p.isdigit():
-        proposal = get_object_or_404(Proposal.objects.select_related("group__community"), pk=int(raw_p))
+    if kind == "proposal":
+        proposal = get_object_or_404(Proposal.objects.select_related("group__community"), pk=pk)
         community = proposal.group.community
         if not policies.is_group_council_member(request.user, proposal.group):
             if v.touches_community(community.pk, community.subdistrict_id):
                 raise PermissionDenied(_("只有%(g)s议事会成员可以为这个议案发布招标。") % {"g": proposal.group.name})
             raise Http404
         return proposal, None
-    if raw_s.isdigit():
-        project = get_object_or_404(ServiceProject.objects.select_related("community"), pk=int(raw_s))
+    if kind == "project":
+        project = get_object_or_404(ServiceProject.objects.select_related("community"), pk=pk)
         community = project.community
         if not policies.is_community_staff(request.user, community):
             if v.touches_community(community.pk, community.subdistrict_id):
@@ -234,8 +232,8 @@ def _publish_target(request):
 
 
 @login_required
-def tender_publish(request):
-    proposal, project = _publish_target(request)
+def tender_publish(request, kind, pk):
+    proposal, project = _publish_target(request, kind, pk)
     existing = Tender.objects.filter(proposal=proposal, project=project).first()
     if existing is not None:
         return redirect("funding:tender", pk=existing.pk)
@@ -253,7 +251,7 @@ def tender_publish(request):
             return redirect("funding:tender", pk=made["tender"].pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "funding/tenders/publish.html",
-                  {"form": form, "proposal": proposal, "project": project}, status=status)
+                  {"form": form, "proposal": proposal, "project": project, "kind": kind, "target": pk}, status=status)
 
 
 def tender_for(proposal) -> Tender | None:
