@@ -350,6 +350,9 @@ class TenderBidForm(forms.Form):
     def __init__(self, *args, organisations, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = organisations
+        only = list(organisations[:2])
+        if len(only) == 1:  # most bidders run one organisation: chosen for them
+            self.fields["organisation"].initial = only[0].pk
 
 
 class TenderSelectForm(forms.Form):
