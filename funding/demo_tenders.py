@@ -88,12 +88,12 @@ def seed(b) -> None:
         submit_at=b.day(-48, 10),
     )
     b.approved(p, b.day(-46, 19, 30), approve=31, oppose=1, abstain=2)
-    with b.at(b.day(-28, 10)):
+    with b.at(b.day(-9, 10)):
         fs.budget_approve(proposal=p, reviewer=b.u("streetstaff"), note="同意。")
     households = [(f"{a}户", D("500.00")) for a in b.households(39, buildings=(1, 2, 4))]
     households.append(("北苑物业服务中心", D("500.00")))
-    b.contributions(p, b.day(-27, 9), households, prefix="BYXF", actor=by[2], step=timedelta(hours=2))
-    with b.at(b.day(-20, 10)):
+    b.contributions(p, b.day(-9, 11), households, prefix="BYXF", actor=by[2], step=timedelta(minutes=30))
+    with b.at(b.day(-7, 10)):
         fs.funds_release(proposal=p, actor=b.u("jinyang_finance"))
 
     # ---- the companies (registered by 晋阳's staff; a company is never incubated)
@@ -107,14 +107,14 @@ def seed(b) -> None:
             firms.append(org)
 
     # ---- the open tender for the proposal: bids sealed until two days ago, residents voting now
-    with b.at(b.day(-18, 10)):
+    with b.at(b.day(-7, 15)):
         tender = fs.tender_publish(
             actor=chair, closes_at=b.day(-2, 20), voting_days=5, proposal=p,
             requirements=("在北苑中庭建微型消防站：器材柜 2 组及配套器材、标识安装，居民消防培训 2 次。"
                           "工期不超过 30 天，器材须有 3C 认证，投标方须有消防设施工程资质。"),
         )
     for n, (org, (_name, _u, _a, amount, plan)) in enumerate(zip(firms, BIDDERS, strict=True)):
-        with b.at(b.day(-15 + 3 * n, 14)):
+        with b.at(b.day(-6 + n, 14)):
             fs.tender_bid(tender=tender, organisation=org, actor=org.members.get().user, amount=amount, plan=plan,
                           qualifications="消防设施工程专业承包资质")
     with b.at(b.day(-2, 20, 5)):
