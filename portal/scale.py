@@ -141,6 +141,7 @@ class City:
     """Sizes, the random source, and what each step leaves for the next."""
 
     subdistricts: int = 1
+    first: int = 1  # the number of the first subdistrict built (s01, s02 …)
     communities: int = 20
     groups: int = 20  # per community
     residents: int = 100  # per group
@@ -211,10 +212,14 @@ def run(city: City) -> dict:
         city.out(f"[{number}/{len(steps)}] {step.name} …")
         step.run(city)
         city.out(f"[{number}/{len(steps)}] {step.name} done in {time.monotonic() - started:.1f} s")
+    return city.counts
+
+
+def analyze() -> None:
+    """Fresh planner statistics after the bulk load (PostgreSQL), as autovacuum would gather later."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
-    return city.counts
 
 
 # --------------------------------------------------------------------------- places and people
@@ -228,11 +233,12 @@ def places_and_people(city: City) -> None:
     """Subdistricts, communities, groups, residents (verified), councils and seats, boards, staff."""
     city.start = city.now - timedelta(days=330)
     subs = city.insert(Subdistrict, [
-        Subdistrict(name=f"规模街道{s + 1:02d}", slug=f"{SLUG_PREFIX}-s{s + 1:02d}") for s in range(city.subdistricts)
+        Subdistrict(name=f"规模街道{s:02d}", slug=f"{SLUG_PREFIX}-s{s:02d}")
+        for s in range(city.first, city.first + city.subdistricts)
     ])
     communities = city.insert(Community, [
-        Community(subdistrict=sub, name=f"社区{c + 1:02d}", slug=f"{SLUG_PREFIX}-s{s + 1:02d}-c{c + 1:02d}")
-        for s, sub in enumerate(subs) for c in range(city.communities)
+        Community(subdistrict=sub, name=f"社区{c + 1:02d}", slug=f"{sub.slug}-c{c + 1:02d}")
+        for sub in subs for c in range(city.communities)
     ])
     groups = city.insert(ResidentGroup, [
         ResidentGroup(community=com, name=f"院落{g + 1:02d}", slug=f"{com.slug}-g{g + 1:02d}")
@@ -917,6 +923,4 @@ def verified(city: City) -> None:
 from portal.scale_sanshe import sanshe  # noqa: E402 — a step module of its own, registered here
 
 SANSHE_STEP = "organisations, needs, projects, micro-grants, elections"
-VERIFY_STEP = "verify the history and sign a checkpoint"
 register_step(SANSHE_STEP, sanshe)
-register_step(VERIFY_STEP, verified)

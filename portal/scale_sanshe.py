@@ -9,7 +9,7 @@ busy community, in every community of the city:
 
 - about 10 organisations (two mentors running, the rest incubating or graduated),
   each with an admin account ``sNN-cNN-orgK`` (password ``yishi-bench``);
-- about 30 needs from residents and from staff's channels, some supported, some
+- about 24 needs from residents and from staff's channels, some supported, some
   merged or declined, some still open and a few overdue;
 - 5 service projects built from needs: completed and rated, in service with
   service records, claimed and waiting, listed and unclaimed;
@@ -121,7 +121,7 @@ def _community(city, com, org_admins, n, day, day0, rng, counts) -> None:
 
     # ---- needs, raised over the last 60 days (the ones in the last 14 still inside their response time)
     needs, concerned = [], {}
-    for k in range(30):
+    for k in range(24):
         text, category = NEEDS[k % len(NEEDS)]
         text = f"{text}（{tag}-{k + 1}）"
         author = residents[k % len(residents)]
@@ -189,7 +189,7 @@ def _community(city, com, org_admins, n, day, day0, rng, counts) -> None:
                 call=call, actor=org_admins[k], title=f"{org.name[-6:]}微项目", plan="半年服务计划。",
                 amount=str(2000 + 100 * k), matched=str(500 + 200 * k), organisation=org))
     with _at(day(-8)):
-        for application in applications:
+        for application in applications[:6]:  # the last two still wait for the panel
             for reviewer, score in ((staff, 80 + rng.randint(0, 15)), (councillors[0], 75 + rng.randint(0, 20)),
                                     (sup, 70 + rng.randint(0, 25))):
                 gs.grant_score(application=application, reviewer=reviewer, score=score)
@@ -223,7 +223,7 @@ def _community(city, com, org_admins, n, day, day0, rng, counts) -> None:
                                     opens_at=opens, closes_at=closes)
         for person in candidates:
             es.candidate_nominate(election=election, candidate=person, actor=staff)
-    voters = people[:24] if closed else people[:12]
+    voters = people[:16] if closed else people[:8]
     for k, voter in enumerate(voters):
         with _at(opens + timedelta(hours=1 + k)):
             marks = rng.sample(candidates, rng.randint(3, 5))

@@ -6,7 +6,9 @@ signs in one account per role (a session per account, as the login form would ma
 page's queries once in-process, then runs ``wrk`` against the server for each page and prints a
 table; the same rows go to ``var/bench/<time>.json``.
 
-Only 127.0.0.1 is ever loaded; every wrk run is bounded in time.
+Only 127.0.0.1 is ever loaded; every wrk run is bounded in time. ``--quick`` measures a few pages
+for a few seconds (a smoke run); ``--only`` picks pages by a part of their name. A page that answers
+anything but 2xx/3xx in-process (a 500) is marked in the table and in the JSON (``status``).
 """
 
 import argparse
@@ -36,8 +38,14 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from councils.models import User  # noqa: E402
+from councils.models import Subdistrict, User  # noqa: E402
+from elections.models import Election  # noqa: E402
+from funding.enums import FundKind  # noqa: E402
 from funding.models import Fund  # noqa: E402
+from grants.models import GrantCall  # noqa: E402
+from needs.enums import ProjectStatus  # noqa: E402
+from needs.models import ServiceProject  # noqa: E402
+from organisations.models import Organisation  # noqa: E402
 from portal.scale import SLUG_PREFIX  # noqa: E402
 from proposals.enums import BallotKind  # noqa: E402
 from proposals.enums import ProposalStatus as S  # noqa: E402
@@ -125,11 +133,23 @@ def pick_targets() -> dict:
                               closes_at__gt=timezone.now())
         .order_by("pk").first()
     )
-    fund = (
-        Fund.objects.filter(community__subdistrict__slug=prefix).annotate(n=Count("entries"))
-        .order_by("-n").first()
+    funds = Fund.objects.filter(community__subdistrict__slug=prefix).annotate(n=Count("entries")).order_by("-n", "pk")
+    fund = funds.first()
+    community = f"{prefix}-c01"
+    project = (
+        ServiceProject.objects.filter(community__slug=community, status=ProjectStatus.IN_SERVICE)
+        .annotate(n=Count("records")).order_by("-n", "pk").first()
     )
-    return {"users": users, "longest": longest, "noticed": noticed, "ballot": ballot, "fund": fund}
+    return {
+        "subdistricts": Subdistrict.objects.count(), "users": users, "longest": longest, "noticed": noticed, "ballot": ballot, "fund": fund,
+        "foundation": funds.filter(kind=FundKind.FOUNDATION).first(),
+        "public_fund": funds.filter(kind=FundKind.PUBLIC_SERVICE).first(),
+        "project": project,
+        "organisation": Organisation.objects.filter(communities__slug=community).order_by("pk").first(),
+        "call": GrantCall.objects.filter(community__slug=community).order_by("pk").first(),
+        "election": Election.objects.filter(community__slug=community).order_by("pk").first()
+        or Election.objects.order_by("pk").first(),
+    }
 
 
 def vote_items(limit: int) -> list[tuple[str, str, str]]:
@@ -204,38 +224,28 @@ def wait_idle(base: str, limit: float = 180.0) -> float:
     return time.monotonic() - started
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--base", default="http://127.0.0.1:8077")
-    parser.add_argument("--seconds", type=int, default=10, help="Measured seconds per page.")
-    parser.add_argument("--warmup", type=int, default=2, help="Warm-up seconds per page (not measured).")
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--only", default="", help="Comma-separated page names (substring match).")
-    parser.add_argument("--label", default="", help="A word for the JSON file name (before, after, 10x).")
-    args = parser.parse_args()
-    host = urlparse(args.base).hostname
-    if host not in ("127.0.0.1", "localhost"):
-        parser.error("the benchmark only loads 127.0.0.1")
+# The pages of --quick: the ceiling, one anonymous, one signed-in, a write, a money page, a new app, the API.
+QUICK = ("trivial", "home", "proposal (", "community ballot", "vote POST", "fund ledger, first", "needs list",
+         "api: proposals")
 
-    t = pick_targets()
-    users = t["users"]
-    cookies = {role: session_for(user) for role, user in users.items()}
+
+def page_list(t: dict) -> list[tuple]:
+    """(name, path, role or None, htmx, connections override, heavy: no in-process query count)."""
     fund, ballot = t["fund"], t["ballot"]
     longest_pk, longest_events = t["longest"]
     pages = [
-        # (name, path, role or None, htmx, connections override, heavy: no in-process query count)
         ("trivial view", "/bench/trivial", None, False, None, False),
         ("home (anonymous)", "/", None, False, None, False),
         ("public list", "/proposals/", None, False, None, False),
         (f"proposal ({longest_events} events)", f"/proposals/{longest_pk}/", None, False, None, False),
         ("notice poster", f"/proposals/{t['noticed'].pk}/poster/", None, False, None, False),
     ]
-    for role in users:
+    for role in t["users"]:
         pages.append((f"dashboard: {role}", "/me/", role, False, None, False))
     pages += [
         ("community ballot (councillor)", f"/ballots/{ballot.pk}/", "community councillor", False, None, False),
         ("tally poll (htmx)", f"/ballots/{ballot.pk}/tally/", "community councillor", True, None, False),
+        ("vote POST (distinct electors)", None, None, False, None, True),
         ("group review queue", "/group/review/", "group councillor", False, None, False),
         ("street review queue", "/street/reviews/", "street staff", False, None, False),
         (f"fund ledger, first page ({fund.n} entries)", f"/street/funds/{fund.pk}/", "street staff", False, None,
@@ -243,50 +253,105 @@ def main() -> int:
         ("fund ledger, last page", f"/street/funds/{fund.pk}/?page=last", "street staff", False, None, False),
         ("supervision, community", "/supervision/", "supervisor (community)", False, None, False),
         ("supervision, subdistrict", "/supervision/", "supervisor (subdistrict)", False, None, False),
-        ("history check", "/supervision/history/", "supervisor (subdistrict)", False, 4, True),
+        ("history check", "/supervision/history/", "supervisor (subdistrict)", False, None, False),
         ("inbox", "/inbox/", "community councillor", False, None, False),
         ("ledger.csv", f"/street/funds/{fund.pk}/ledger.csv", "street staff", False, 2, True),
         ("ledger.xlsx", f"/street/funds/{fund.pk}/ledger.xlsx", "street staff", False, 2, True),
         ("accounts.csv", "/street/accounts.csv", "street staff", False, 2, True),
         ("accounts.xlsx", "/street/accounts.xlsx", "street staff", False, 2, True),
-        ("vote POST (distinct electors)", None, None, False, None, True),
+        ("needs list", "/needs/", "resident", False, None, False),
+        ("needs, staff ledger", "/needs/staff/", "community staff", False, None, False),
+        ("service projects", "/service-projects/", "resident", False, None, False),
+    ]
+    if t["project"] is not None:
+        pages.append(("service project (in service)", f"/service-projects/{t['project'].pk}/", "resident", False,
+                      None, False))
+    pages.append(("organisations", "/organisations/", None, False, None, False))
+    if t["organisation"] is not None:
+        pages.append(("organisation", f"/organisations/{t['organisation'].pk}/", None, False, None, False))
+    pages.append(("micro-grants", "/micro-grants/", "community staff", False, None, False))
+    if t["call"] is not None:
+        pages.append(("micro-grant call", f"/micro-grants/{t['call'].pk}/", "community staff", False, None, False))
+    pages.append(("elections", "/elections/", "resident", False, None, False))
+    if t["election"] is not None:
+        pages.append(("election", f"/elections/{t['election'].pk}/", "resident", False, None, False))
+    pages.append(("foundations", "/foundations/", None, False, None, False))
+    if t["foundation"] is not None:
+        pages.append((f"foundation page ({t['foundation'].n} entries)", f"/foundations/{t['foundation'].pk}/", None,
+                      False, None, False))
+    pages += [
+        ("api: proposals", "/api/v1/proposals", None, False, None, False),
+        (f"api: proposal ({longest_events} events)", f"/api/v1/proposals/{longest_pk}", None, False, None, False),
+        ("api: ballots", "/api/v1/ballots", None, False, None, False),
+        ("api: fund ledger", f"/api/v1/funds/{fund.pk}/ledger", None, False, None, False),
+        ("api: donations", "/api/v1/donations", None, False, None, False),
         ("trivial view (again)", "/bench/trivial", None, False, None, False),
     ]
+    return pages
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--base", default="http://127.0.0.1:8077")
+    parser.add_argument("--seconds", type=int, default=None, help="Measured seconds per page (10; --quick 3).")
+    parser.add_argument("--warmup", type=int, default=None, help="Warm-up seconds per page (2; --quick 1).")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--only", default="", help="Comma-separated page names (substring match).")
+    parser.add_argument("--quick", action="store_true", help="A few pages for a few seconds each (a smoke run).")
+    parser.add_argument("--label", default="", help="A word for the JSON file name (before, after, 10x).")
+    args = parser.parse_args()
+    seconds = args.seconds or (3 if args.quick else 10)
+    warmup = args.warmup if args.warmup is not None else (1 if args.quick else 2)
+    host = urlparse(args.base).hostname
+    if host not in ("127.0.0.1", "localhost"):
+        parser.error("the benchmark only loads 127.0.0.1")
+
+    t = pick_targets()
+    users = t["users"]
+    cookies = {role: session_for(user) for role, user in users.items()}
+    pages = page_list(t)
+    if args.quick:
+        pages = [p for p in pages if any(p[0].startswith(q) for q in QUICK)]
     if args.only:
         wanted = [w.strip() for w in args.only.split(",") if w.strip()]
         pages = [p for p in pages if p[0].startswith("trivial") or any(w in p[0] for w in wanted)]
 
+    load_before = os.getloadavg()
+    started = time.monotonic()
     rows = []
     for name, path, role, htmx, conns, heavy in pages:
         wait_idle(args.base)
         connections = conns or args.connections
         threads = min(args.threads, connections)
+        queries = status = size = None
         if path is None:  # the vote POST: each request a different elector's first vote
             items = vote_items(limit=4000)
             lua_items = ",\n".join("{%s}" % ", ".join(json.dumps(x) for x in it) for it in items)
             lua = LUA_VOTE.format(items=lua_items, threads=threads)
-            queries, status, size = None, None, None
-            result = run_wrk(args.base, "/", lua, seconds=args.seconds, connections=connections, threads=threads,
+            result = run_wrk(args.base, "/", lua, seconds=seconds, connections=connections, threads=threads,
                              timeout=10)
             result["pairs"] = len(items)
             path = "/ballots/<id>/vote/"
         else:
             cookie = cookies.get(role) if role else None
-            queries = status = size = None
+            # Exports are not fetched in-process (seconds each); wrk's non-2xx count shows their errors.
             if not heavy:
                 queries, status, size = count_queries(path, cookie, htmx)
             lua = LUA_GET.format(cookie=cookie or "", htmx='wrk.headers["HX-Request"] = "true"' if htmx else "")
             timeout = 60 if heavy else 10
-            if args.warmup and not heavy:
-                run_wrk(args.base, path, lua, seconds=args.warmup, connections=connections, threads=threads,
+            if warmup and not heavy:
+                run_wrk(args.base, path, lua, seconds=warmup, connections=connections, threads=threads,
                         timeout=timeout)
-            result = run_wrk(args.base, path, lua, seconds=args.seconds, connections=connections, threads=threads,
+            result = run_wrk(args.base, path, lua, seconds=seconds, connections=connections, threads=threads,
                              timeout=timeout)
         row_waited = wait_idle(args.base)
-        row = {"page": name, "path": path, "drained_s": round(row_waited, 1), "role": role, "connections": connections, "queries": queries,
-               "status": status, "bytes": size, **result}
+        row = {"page": name, "path": path, "drained_s": round(row_waited, 1), "role": role,
+               "connections": connections, "queries": queries, "status": status, "bytes": size, **result}
         rows.append(row)
-        print(f"  measured {name}: {result['rps']:.1f} req/s", file=sys.stderr, flush=True)
+        flag = f" — status {status}" if status and status >= 400 else ""
+        print(f"  measured {name}: {result['rps']:.1f} req/s{flag}", file=sys.stderr, flush=True)
+    load_after = os.getloadavg()
 
     trivial = [r["rps"] for r in rows if r["page"].startswith("trivial")]
     ceiling = sum(trivial) / len(trivial) if trivial else 0
@@ -299,24 +364,33 @@ def main() -> int:
         return f"{v:,.0f}{unit}" if v >= 100 else f"{v:.1f}{unit}"
 
     print()
-    print(f"| page | req/s | % of trivial | p50 | p99 | queries | errors |")
+    print(f"Load average (1, 5, 15 min): before {', '.join(f'{x:.1f}' for x in load_before)}; "
+          f"after {', '.join(f'{x:.1f}' for x in load_after)} on {os.cpu_count()} cores. "
+          f"Ceiling (trivial view, mean): {ceiling:.0f} req/s.")
+    print()
+    print("| page | req/s | % of trivial | p50 | p99 | queries | errors |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:
-        errors = r["non_2xx"] or ""
+        errors = [f"{r['non_2xx']} non-2xx"] if r["non_2xx"] else []
         if r["socket_errors"]:
-            errors = f"{errors} {r['socket_errors']}".strip()
+            errors.append(r["socket_errors"])
+        if r["status"] and r["status"] >= 400:
+            errors.append(f"status {r['status']}")
         print(f"| {r['page']} | {fmt(r['rps'])} | {fmt(r['pct_trivial'], ' %')} | {fmt(r['p50'], ' ms')} | "
-              f"{fmt(r['p99'], ' ms')} | {r['queries'] if r['queries'] is not None else '—'} | {errors} |")
+              f"{fmt(r['p99'], ' ms')} | {r['queries'] if r['queries'] is not None else '—'} | {'; '.join(errors)} |")
     out_dir = ROOT / "var" / "bench"
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = out_dir / f"{stamp}{'-' + args.label if args.label else ''}.json"
+    out = out_dir / f"{stamp}{'-' + args.label if args.label else ''}{'-quick' if args.quick else ''}.json"
+    with connection.cursor() as cursor:
+        server = cursor.connection.info.server_version if connection.vendor == "postgresql" else None
     meta = {
-        "when": stamp, "base": args.base, "seconds": args.seconds, "connections": args.connections,
-        "threads": args.threads, "ceiling_rps": ceiling, "database": connection.vendor,
-        "server": connection.cursor().connection.info.server_version if connection.vendor == "postgresql" else None,
-        "workers": os.environ.get("WEB_CONCURRENCY"), "gunicorn_threads": os.environ.get("GUNICORN_THREADS"),
-        "cpus": os.cpu_count(), "proposals": Proposal.objects.count(),
+        "when": stamp, "base": args.base, "seconds": seconds, "warmup": warmup, "connections": args.connections,
+        "threads": args.threads, "quick": args.quick, "ceiling_rps": ceiling, "database": connection.vendor,
+        "server": server, "workers": os.environ.get("WEB_CONCURRENCY"),
+        "gunicorn_threads": os.environ.get("GUNICORN_THREADS"), "cpus": os.cpu_count(),
+        "load_before": load_before, "load_after": load_after, "minutes": round((time.monotonic() - started) / 60, 1),
+        "proposals": Proposal.objects.count(), "subdistricts": t["subdistricts"],
     }
     out.write_text(json.dumps({"meta": meta, "rows": rows}, ensure_ascii=False, indent=1))
     print(f"\nWritten {out.relative_to(ROOT)}")

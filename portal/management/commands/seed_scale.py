@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from councils.models import Subdistrict
+from funding.models import HistoryRun
 from portal import scale
 
 
@@ -62,31 +63,53 @@ class Command(BaseCommand):
         if o["groups"] * (o["residents"] - 5) < 37:
             raise CommandError("A community council has 37 seats, drawn from residents 6… of its groups: "
                                "groups × (residents − 5) must be at least 37.")
+        out = lambda msg, ending="\n": (self.stdout.write(msg, ending=ending), self.stdout.flush())  # noqa: E731
+        ours = Subdistrict.objects.filter(slug__startswith=scale.SLUG_PREFIX + "-").count()
         existing = Subdistrict.objects.count()
+        passed = HistoryRun.objects.filter(ok=True).exists()
         if existing:
-            if o["if_empty"] and Subdistrict.objects.filter(slug__startswith=scale.SLUG_PREFIX + "-").exists():
-                self.stdout.write("A scale city is already here; nothing to do.")
+            if not o["if_empty"] or existing != ours:
+                raise CommandError(
+                    f"This database already holds {existing} subdistrict(s). seed_scale fills an empty database "
+                    "only; create a fresh one (createdb yishi_bench, then migrate) and point DATABASE_URL at it."
+                )
+            if ours >= o["scale"] and (passed or o["no_verify"]):
+                self.stdout.write(f"A scale city of {ours} subdistrict(s) is already here; nothing to do.")
                 return
-            raise CommandError(
-                f"This database already holds {existing} subdistrict(s). seed_scale fills an empty database "
-                "only; create a fresh one (createdb yishi_bench, then migrate) and point DATABASE_URL at it."
-            )
-        # Residents per group also bound the community council: 37 seats drawn from every group.
-        city = scale.City(
-            subdistricts=o["scale"], communities=o["communities"], groups=o["groups"], residents=o["residents"],
-            proposals=o["proposals"], donations=o["donations"] * o["scale"], seed=o["seed"],
-            out=lambda msg, ending="\n": (self.stdout.write(msg, ending=ending), self.stdout.flush()),
-            skip={n for n, off in ((scale.SANSHE_STEP, o["no_sanshe"]), (scale.VERIFY_STEP, o["no_verify"])) if off},
-        )
+            if ours < o["scale"]:
+                self.stdout.write(f"A scale city of {ours} subdistrict(s) is already here; building the rest.")
+            else:
+                self.stdout.write(f"A scale city of {ours} subdistrict(s) is already here; its history run is "
+                                  "missing: running it.")
+        skip = {scale.SANSHE_STEP} if o["no_sanshe"] else set()
         started = time.monotonic()
-        try:
+        counts = {}
+        city = None
+        # One subdistrict at a time, each in its own transaction: memory stays one subdistrict's
+        # worth at any scale, and an interrupted run resumes (--if-empty) after the last one built.
+        for number in range(ours + 1, o["scale"] + 1):
+            if o["scale"] > 1:
+                out(f"Subdistrict {number} of {o['scale']}")
+            city = scale.City(
+                first=number, subdistricts=1, communities=o["communities"], groups=o["groups"],
+                residents=o["residents"], proposals=o["proposals"], donations=o["donations"],
+                seed=o["seed"] + 1000 * (number - 1), out=out, skip=skip,
+            )
             with transaction.atomic():
-                counts = scale.run(city)
-        except scale.CityInvalid as exc:
-            raise CommandError(f"{exc} — nothing was written.") from exc
-        width = max(len(k) for k in counts)
-        for key, value in sorted(counts.items()):
-            self.stdout.write(f"  {key:<{width}}  {value:>9,}")
+                for key, value in scale.run(city).items():
+                    counts[key] = counts.get(key, 0) + value
+        scale.analyze()
+        if not o["no_verify"]:
+            out("History run and checkpoint …")
+            try:
+                with transaction.atomic():
+                    scale.verified(city or scale.City(out=out))
+            except scale.CityInvalid as exc:
+                raise CommandError(f"{exc}. Drop this database and report the seeder's bug.") from exc
+        if counts:
+            width = max(len(k) for k in counts)
+            for key, value in sorted(counts.items()):
+                self.stdout.write(f"  {key:<{width}}  {value:>9,}")
         self.stdout.write(self.style.SUCCESS(
             f"Scale city built in {time.monotonic() - started:.0f} s. Every account's password: {scale.PASSWORD}"
         ))
