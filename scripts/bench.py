@@ -300,8 +300,36 @@ def page_list(t: dict) -> list[tuple]:
     return pages
 
 
+def _page_key(name: str) -> str:
+    """A page's name without the figures that differ between cities ("proposal (318 events)" → "proposal")."""
+    return re.sub(r"\s*\([^)]*\d[^)]*\)", "", name).strip()
+
+
+def compare(first: Path, second: Path) -> int:
+    """Print, per page, the latency of the second run over the first (e.g. 10× over 1×)."""
+    a, b = (json.loads(Path(p).read_text()) for p in (first, second))
+    rows_b = {_page_key(r["page"]): r for r in b["rows"]}
+
+    def ratio(x, y):
+        return f"{y / x:.2f}×" if x and y else "—"
+
+    print(f"First: {first} (load {a['meta'].get('load_before')}); second: {second} (load {b['meta'].get('load_before')})")
+    print()
+    print("| page | p50 first | p50 second | p50 ratio | p99 first | p99 second | p99 ratio |")
+    print("|---|---|---|---|---|---|---|")
+    for r in a["rows"]:
+        other = rows_b.get(_page_key(r["page"]))
+        if other is None:
+            continue
+        print(f"| {_page_key(r['page'])} | {r['p50'] or '—'} | {other['p50'] or '—'} | {ratio(r['p50'], other['p50'])} | "
+              f"{r['p99'] or '—'} | {other['p99'] or '—'} | {ratio(r['p99'], other['p99'])} |")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--compare", nargs=2, metavar="JSON", type=Path,
+                        help="Compare two runs' latencies page by page (e.g. 1× and 10×); needs no server.")
     parser.add_argument("--base", default="http://127.0.0.1:8077")
     parser.add_argument("--seconds", type=int, default=None, help="Measured seconds per page (10; --quick 5).")
     parser.add_argument("--warmup", type=int, default=None, help="Warm-up seconds per page (2; --quick 1).")
@@ -313,6 +341,8 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="A few pages for a few seconds each (a smoke run).")
     parser.add_argument("--label", default="", help="A word for the JSON file name (before, after, 10x).")
     args = parser.parse_args()
+    if args.compare:
+        return compare(*args.compare)
     seconds = args.seconds or (5 if args.quick else 10)
     args.connections = args.connections or (8 if args.quick else 16)
     warmup = args.warmup if args.warmup is not None else (1 if args.quick else 2)
