@@ -17,31 +17,24 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from councils.models import Residency
 from elections.models import BallotPaper
 from funding.selectors import current_year
 from grants import services as gs
 from needs import services as ns
 from tests.election_support import cast_all, close, open_election, roll_users
 from tests.factories import UserFactory
-from tests.sanshe_support import (
-    apply_in_past,
-    make_fund,
-    old_world,
-    open_call,
-    organisation,
-    residents,
-    score_fully,
+from tests.opendata_support import (
+    MEMBER,
+    ON_BEHALF,
+    RAISER,
+    SECRET_ADDRESS,
+    SECRET_PHONE,
+    sanshe_world,
 )
+from tests.sanshe_support import apply_in_past, old_world, open_call, organisation, score_fully
 
 pytestmark = pytest.mark.django_db
 
-SECRET_PHONE = "13900004321"
-SECRET_ADDRESS = "秘密巷 7 号 2 单元 302"
-RAISER = "秘密需求人赵大娘"
-ON_BEHALF = "秘密代办对象钱大爷"
-MEMBER = "秘密组织成员孙社工"
-APPLICANT = "秘密联名居民"
 NEW_ENDPOINTS = ["needs", "projects", "organisations", "grant-calls", "grant-awards", "elections"]
 
 
@@ -54,65 +47,7 @@ def _fresh_throttle():
 
 @pytest.fixture
 def sanshe(db):
-    w = old_world(group_seats=5, community_seats=3, residents=6)
-    raiser, on_behalf, *others = w.residents
-    raiser.full_name, on_behalf.full_name = RAISER, ON_BEHALF
-    raiser.save(update_fields=["full_name"])
-    on_behalf.save(update_fields=["full_name"])
-    # Everybody's phone and address are secrets.
-    everyone = [*w.group_members, *w.residents, *w.community_members, w.staff, w.supervisor]
-    for user in everyone:
-        user.phone = SECRET_PHONE
-        user.save(update_fields=["phone"])
-    Residency.objects.all().update(address=SECRET_ADDRESS)
-
-    own = ns.need_raise(community=w.community, text="楼道灯坏了，晚上看不见", category="home_repair", actor=raiser)
-    for_someone = ns.need_raise(community=w.community, text="独居老人吃饭不方便", category="elderly",
-                                actor=w.staff, resident=on_behalf, channel="home_visit")
-    anonymous = ns.need_raise(community=w.community, text="院坝积水", category="courtyard", actor=w.staff,
-                              resident=None, channel="hotline")
-    ns.need_support(need=for_someone, resident=others[0])
-    ns.need_support(need=for_someone, resident=others[1])
-    ns.need_answer(need=anonymous, actor=w.staff, decision="decline", reason="属于物业维修范围，已转物业")
-
-    member = UserFactory(full_name=MEMBER, phone=SECRET_PHONE)
-    org = organisation(w, name="睦林长者互助社", admin=member, kind="social_organisation",
-                       credit_code="91350100M000100Y43")
-    today = timezone.localdate()
-    project = ns.service_project_list(
-        community=w.community, actor=w.staff, title="长寿食坊", description="为老人提供午餐", needs=[for_someone],
-        people_target=40, starts_on=today - timedelta(days=1), ends_on=today + timedelta(days=90),
-    )
-    claim = ns.project_claim(project=project, organisation=org, actor=member, plan="每天中午供餐")
-    ns.claim_confirm(claim=claim, actor=w.staff)
-    ns.service_record(project=project, actor=member, served_on=today, people_served=12, hours="3.5",
-                      notes="送餐到户", volunteers=2)
-    ns.service_record(project=project, actor=member, served_on=today, people_served=8, hours="2",
-                      notes="堂食", volunteers=1)
-    ns.project_complete(project=project, actor=member, report="三个月供餐 600 份")
-    ns.service_rate(project=project, resident=others[0], stars=5)
-    ns.service_rate(project=project, resident=others[1], stars=4)
-
-    fund = make_fund(w, "50000.00")
-    call = open_call(w, fund, pool="10000.00", cap="4000.00")
-    org_app = apply_in_past(call, actor=member, title="长者午餐", plan="送餐", amount="4000.00",
-                            matched="2000.00", organisation=org)
-    people = residents(w, 3, prefix=APPLICANT)
-    res_app = apply_in_past(call, actor=people[0], residents=people[1:], title="楼栋互助", plan="互助",
-                            amount="1000.00", matched="500.00")
-    for application in (org_app, res_app):
-        score_fully(w, application)
-    award = gs.grant_award(application=org_app, actor=w.staff, amount="4000.00")
-    gs.grant_award(application=res_app, actor=w.staff, amount="1000.00")
-    gs.grant_report(award=award, actor=member, people_served=30, spent="3800.00", report="送餐 300 份")
-
-    election, candidates = open_election(w, seats=3, candidates=4)
-    voters = [u for u in [*roll_users(w), *people] if u not in candidates]
-    cast_all(election, [(v, candidates[:3]) for v in voters])
-    close(election)
-    return {"world": w, "needs": (own, for_someone, anonymous), "project": project, "org": org, "call": call,
-            "award": award, "election": election, "candidates": candidates, "voters": voters,
-            "applicants": people}
+    return sanshe_world()
 
 
 def secrets(data) -> list[str]:
