@@ -26,14 +26,13 @@ from django.utils.translation import gettext as _
 
 from councils import policies
 from funding import foundation
-from funding.enums import EntryKind, FundKind
+from funding.enums import EntryKind, FundKind, PurposeCategory
 from funding.ledger import entry_write, fund_sums, lock_fund
 from funding.models import ZERO, Fund
 from funding.selectors import money
 from organisations import policies as org_policies
 from organisations.enums import MAY_APPLY_FOR_GRANTS
 from organisations.models import Organisation
-from proposals.enums import Category
 from yishi.errors import DomainError, InvalidTransition, PermissionDenied
 
 from . import notify
@@ -148,13 +147,13 @@ def grant_call_open(*, community, fund: Fund, actor, title: str, pool, cap, appl
                     ends_on: date, purpose: str | None = None) -> GrantCall:
     """Community staff open a call; its pool is reserved on ``fund`` (one of the community's funds).
 
-    ``purpose``: a ``proposals.enums.Category`` value the call is for (or none). On a
+    ``purpose``: a ``funding.enums.PurposeCategory`` (project category) value the call is for (or none). On a
     community foundation the pool may draw the money designated for that purpose
     and the free money, never money designated for anything else (R21).
     """
     _require_staff(actor, community, _("发布微创投"))
     purpose = (purpose or "").strip()
-    if purpose and purpose not in Category.values:
+    if purpose and purpose not in PurposeCategory.values:
         raise DomainError(_("资助方向应为一个项目类别。"))
     title = _text(title, _("名称"), 80)
     pool = _money(pool, _("资金池"))
