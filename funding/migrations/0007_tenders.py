@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('councils', '0002_party_posts'),
-        ('funding', '0005_foundation_donations'),
+        ('funding', '0006_designated_grants'),
         ('needs', '0002_initial'),
         ('organisations', '0002_enterprise_kind'),
         ('proposals', '0006_party_proposals_tender_events'),
