@@ -11,9 +11,8 @@ from django.views.decorators.http import require_POST
 
 from councils import policies
 from councils.models import Community, User
-from needs.views import form_invalid
 from yishi.errors import PermissionDenied
-from yishi.views import attempt
+from yishi.views import attempt, form_invalid
 
 from . import selectors, services
 from .enums import OrganisationStatus

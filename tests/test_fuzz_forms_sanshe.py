@@ -5,11 +5,7 @@ Each form URL of those apps is posted, as the role that may use it, the same nas
 must change nothing.
 """
 
-import importlib
-import inspect
-
 import pytest
-from django import forms
 from django.apps import apps
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
@@ -21,18 +17,9 @@ from funding.enums import FundKind
 from funding.selectors import current_year
 from grants import services as gs
 from needs import services as ns
+from tests import sanshe_support as ss
 from tests.election_support import open_election
-from tests.sanshe_support import (
-    make_fund,
-    need,
-    old_world,
-    open_call,
-    org_application,
-    organisation,
-    project,
-    score_fully,
-)
-from tests.test_fuzz_forms import NASTY
+from tests.test_fuzz_forms import NASTY, form_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -47,17 +34,7 @@ WATCHED = [
 ]
 
 
-def _field_names():
-    names = set()
-    for module_name in FORM_MODULES:
-        module = importlib.import_module(module_name)
-        for _n, cls in inspect.getmembers(module, inspect.isclass):
-            if issubclass(cls, forms.BaseForm) and cls.__module__ == module_name:
-                names |= set(cls.base_fields)
-    return sorted(names | {"community", "confirm", "choices", "candidates", "next"})
-
-
-FIELDS = _field_names()
+FIELDS = sorted(form_fields(FORM_MODULES) | {"community", "confirm", "choices", "candidates", "next"})
 
 
 def _counts():
@@ -67,23 +44,23 @@ def _counts():
 def newer_targets():
     """One world with a need, a listed project, a claim, an open call and an awarded application,
     an election in nomination and a foundation; (url, user) for each form of the newer apps."""
-    w = old_world(community_seats=3)
-    fund = make_fund(w, "100000.00")
+    w = ss.old_world(community_seats=3)
+    fund = ss.make_fund(w, "100000.00")
     foundation = fs.fund_create(community=w.community, year=current_year(), actor=w.street_staff,
                                 kind=FundKind.FOUNDATION)
-    org = organisation(w)
-    mentor = organisation(w, name="社工机构")
-    incubating = organisation(w, name="新组织", active=False)
-    a_need = need(w)
-    listed = project(w)
-    claimed = project(w, title="四点半学堂")
+    org = ss.organisation(w)
+    mentor = ss.organisation(w, name="社工机构")
+    incubating = ss.organisation(w, name="新组织", active=False)
+    a_need = ss.need(w)
+    listed = ss.project(w)
+    claimed = ss.project(w, title="四点半学堂")
     a_claim = ns.project_claim(project=claimed, organisation=org, actor=org.admin, plan="放学后看护")
-    closed_call = open_call(w, fund)
-    application = org_application(w, closed_call, org)
-    score_fully(w, application)
+    closed_call = ss.open_call(w, fund)
+    application = ss.org_application(w, closed_call, org)
+    ss.score_fully(w, application)
     award = gs.grant_award(application=application, actor=w.staff, amount="2000.00")
-    second = org_application(w, closed_call, mentor, title="第二个项目")
-    call = open_call(w, fund, pool="5000.00", cap="1000.00", days_ago=1, close_after=10)
+    second = ss.org_application(w, closed_call, mentor, title="第二个项目")
+    call = ss.open_call(w, fund, pool="5000.00", cap="1000.00", days_ago=1, close_after=10)
     election, people = open_election(w)
     candidate = Candidate.objects.filter(election=election).first()
     res, staff, admin = w.residents[0], w.staff, org.admin
