@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from councils import policies
 from councils.models import Community, User
 from funding.selectors import fund_for
+from organisations import conflicts
 from organisations import policies as org_policies
 from organisations.enums import MAY_APPLY_FOR_GRANTS
 from yishi.errors import DomainError
@@ -59,16 +60,18 @@ def call_detail(request, pk):
         if panel:
             scored = set(GrantScore.objects.filter(application__call=call, reviewer=user)
                          .values_list("application_id", flat=True))
-            context["applications"] = [a for a in selectors.applications_of(call)
-                                       if a.status == ApplicationStatus.SUBMITTED]
+            context["applications"] = conflicts.with_my_role(
+                user, [a for a in selectors.applications_of(call) if a.status == ApplicationStatus.SUBMITTED],
+                lambda a: a.organisation_id)
             context["scored"] = scored
             context["score_form"], context["award_form"] = ScoreForm(), AwardForm()
         context["my_awards"] = [a for a in GrantAward.objects.filter(call=call, status=AwardStatus.AWARDED)
                                 .select_related("application__organisation") if services.is_grantee(user, a)]
         context["report_form"] = GrantReportForm()
         if staff:
-            context["reported"] = GrantAward.objects.filter(call=call, status=AwardStatus.REPORTED).select_related(
-                "application")
+            context["reported"] = conflicts.with_my_role(
+                user, GrantAward.objects.filter(call=call, status=AwardStatus.REPORTED).select_related(
+                    "application__organisation"), lambda a: a.application.organisation_id)
     return render(request, "grants/call.html", context)
 
 

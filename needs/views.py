@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from councils import policies
 from councils.models import Community, Residency
+from organisations import conflicts
 from organisations import policies as org_policies
 from organisations.enums import MAY_CLAIM
 from yishi.errors import PermissionDenied
@@ -164,7 +165,9 @@ def project_detail(request, pk):
     context = {
         "project": project,
         "needs": Need.objects.filter(project=project).annotate(support_count=Count("supports")).order_by("pk"),
-        "claims": Claim.objects.filter(project=project).select_related("organisation").order_by("claimed_at"),
+        "claims": conflicts.with_my_role(
+            user, Claim.objects.filter(project=project).select_related("organisation").order_by("claimed_at"),
+            lambda c: c.organisation_id),
         "confirmed": confirmed,
         "records": Paginator(records, PAGE_SIZE).get_page(request.GET.get("page")),
         "totals": totals,

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import Incubation, Organisation, OrganisationEvent, OrganisationMember
+from .models import ConflictFlag, Incubation, Organisation, OrganisationEvent, OrganisationMember
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -40,3 +40,11 @@ class OrganisationEventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "organisation", "kind", "actor", "from_status", "to_status"]
     list_select_related = ["organisation", "actor"]
     list_filter = ["kind"]
+
+
+@admin.register(ConflictFlag)
+class ConflictFlagAdmin(ReadOnlyAdmin):
+    list_display = ["decided_at", "community", "decider", "organisation", "relationship", "decision", "subject",
+                    "amount"]
+    list_filter = ["decision", "relationship"]
+    list_select_related = ["community", "decider", "organisation"]
