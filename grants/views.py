@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from councils import policies
-from councils.models import Community, User
+from councils.models import Community
 from funding.selectors import fund_for
 from organisations import conflicts
 from organisations import policies as org_policies
@@ -56,7 +56,7 @@ def call_detail(request, pk):
     page = Paginator(selectors.public_awards(call), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"call": call, "page": page, "totals": selectors.call_totals(call), "staff": staff, "panel": panel}
     if user.is_authenticated and call.status == CallStatus.OPEN:
-        context["apply_form"] = ApplyForm(organisations=_my_organisations(user, call))
+        context["apply_form"] = ApplyForm(organisations=_my_organisations(user, call), community=call.community)
         if panel:
             scored = set(GrantScore.objects.filter(application__call=call, reviewer=user)
                          .values_list("application_id", flat=True))
@@ -102,14 +102,14 @@ def apply(request, pk):
     mine = _my_organisations(request.user, call)
 
     def run(d):
-        names = d["neighbours"].split()
         return services.grant_apply(
             call=call, actor=request.user, title=d["title"], plan=d["plan"], amount=d["amount"],
             matched={"cash": d["cash"], "volunteer": d["volunteer"], "in_kind": d["in_kind"]},
             organisation=next((o for o in mine if o.pk == d["organisation"]), None),
-            residents=list(User.objects.filter(username__in=names)) if names else [])
+            residents=d["neighbours"])
 
-    submit(request, ApplyForm(request.POST, organisations=mine), run, success=_("申请已提交。"))
+    submit(request, ApplyForm(request.POST, organisations=mine, community=call.community), run,
+           success=_("申请已提交。"))
     return redirect("grants:call", pk=call.pk)
 
 

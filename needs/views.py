@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from councils import policies
-from councils.models import Community, Residency
+from councils.models import Community
 from organisations import conflicts
 from organisations import policies as org_policies
 from organisations.enums import MAY_CLAIM
@@ -238,13 +238,11 @@ def _staff_context(request, community, *, record_form=None, project_form=None):
     qs = selectors.needs_ledger(community, category=f.get("category"), channel=f.get("channel"),
                                 status=f.get("status"), overdue=f.get("overdue"))
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    residents = [r.user for r in Residency.objects.current().filter(
-        group__community=community, verified_at__isnull=False).select_related("user").order_by("user__full_name")[:500]]
     open_projects = list(selectors.open_projects(community))
     open_needs = list(Need.objects.filter(community=community, status=NeedStatus.OPEN).order_by("-raised_at")[:200])
     return {
         "community": community, "form": form, "page": page, "now": timezone.now(),
-        "record_form": record_form or RecordNeedForm(residents=residents),
+        "record_form": record_form or RecordNeedForm(community=community),
         "project_form": project_form or ProjectForm(open_needs=open_needs),
         "answer_form": AnswerForm(projects=open_projects),
         "open_projects": open_projects,
@@ -262,9 +260,7 @@ def staff_ledger(request):
 @require_POST
 def staff_record(request):
     community = _staff_community(request)
-    residents = [r.user for r in Residency.objects.current().filter(
-        group__community=community, verified_at__isnull=False).select_related("user")]
-    form = RecordNeedForm(request.POST, residents=residents)
+    form = RecordNeedForm(request.POST, community=community)
     if form.is_valid():
         data = form.cleaned_data
         if attempt(request, lambda: services.need_raise(
