@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
         ('councils', '0002_party_posts'),
         ('funding', '0006_designated_grants'),
         ('needs', '0002_initial'),
-        ('organisations', '0002_enterprise_kind'),
+        ('organisations', '0003_enterprise_kind'),
         ('proposals', '0006_party_proposals_tender_events'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

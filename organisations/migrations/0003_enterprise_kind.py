@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('councils', '0002_party_posts'),
-        ('organisations', '0001_initial'),
+        ('organisations', '0002_conflict_flags'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
