@@ -7,8 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from councils.enums import CouncilKind
-from councils.forms import AccountField, local_datetime_field
-from councils.models import Council, SupervisoryBoard
+from councils.forms import AccountField, ResidentField, local_datetime_field
+from councils.models import Council, SupervisoryBoard, User
 from yishi.text import LineField, TextField
 
 
@@ -42,16 +42,30 @@ class ElectionOpenForm(forms.Form):
         return self.targets[self.cleaned_data["target"]]
 
 
-class NominateForm(forms.Form):
-    candidate = AccountField(label=_("候选人账号（登录名或手机号）"))
+class ElectorateForm(forms.Form):
+    """A form whose ``ResidentField``s look names up among the election's residents only."""
+
+    def __init__(self, *args, election=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if election is not None:
+            from . import services
+
+            residents = User.objects.filter(residencies__in=services.residents_in_scope(election, timezone.now()))
+            for field in self.fields.values():
+                if isinstance(field, ResidentField):
+                    field.within(election.group or election.community, residents)
 
 
-class SelfNominationForm(forms.Form):
+class NominateForm(ElectorateForm):
+    candidate = ResidentField(label=_("候选人账号（登录名或手机号）"))
+
+
+class SelfNominationForm(ElectorateForm):
     """自荐: a resident stands with at least 3 other residents of the group supporting them."""
 
-    supporter1 = AccountField(label=_("联名居民 1（登录名或手机号）"))
-    supporter2 = AccountField(label=_("联名居民 2（登录名或手机号）"))
-    supporter3 = AccountField(label=_("联名居民 3（登录名或手机号）"))
+    supporter1 = ResidentField(label=_("联名居民 1（登录名或手机号）"))
+    supporter2 = ResidentField(label=_("联名居民 2（登录名或手机号）"))
+    supporter3 = ResidentField(label=_("联名居民 3（登录名或手机号）"))
 
     def supporters(self) -> list:
         return [self.cleaned_data[f"supporter{n}"] for n in (1, 2, 3)]
