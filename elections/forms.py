@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from councils.enums import CouncilKind
-from councils.forms import AccountField, ResidentField, local_datetime_field
+from councils.forms import ResidentField, local_datetime_field
 from councils.models import Council, SupervisoryBoard, User
 from yishi.text import LineField, TextField
 
@@ -91,8 +91,25 @@ class BallotForm(forms.Form):
 
 
 class PaperBallotForm(BallotForm):
-    voter = AccountField(label=_("选民账号（登录名或手机号）"))
+    """A marked paper entered by staff for a voter named by login name or phone, looked up on the
+    round's frozen roll (before it is frozen, among the election's residents) and nowhere else."""
+
+    voter = ResidentField(label=_("选民账号（登录名或手机号）"))
     box = LineField(label=_("票箱号"), max_length=20)
+
+    def __init__(self, *args, election=None, round_=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if election is None:
+            return
+        from . import services
+        from .models import ElectionVoter
+
+        roll = ElectionVoter.objects.filter(round=round_).values("user_id") if round_ is not None else None
+        if roll is not None and roll.exists():
+            residents = User.objects.filter(pk__in=roll)
+        else:
+            residents = User.objects.filter(residencies__in=services.residents_in_scope(election, timezone.now()))
+        self.fields["voter"].within(election.group or election.community, residents)
 
 
 class RunoffForm(forms.Form):

@@ -351,7 +351,8 @@ def paper_ballot(request, pk: int):
     election = _election_or_404(pk)
     _require_staff(request, election)
     round_ = _current_round(election)
-    form = PaperBallotForm(request.POST, candidates=_round_candidates(election, round_))
+    form = PaperBallotForm(request.POST, candidates=_round_candidates(election, round_), election=election,
+                           round_=round_)
     if form.is_valid() and attempt(request, lambda: services.election_paper_ballot(
             election=election, voter=form.cleaned_data["voter"], choices=form.chosen(), actor=request.user,
             box=form.cleaned_data["box"]), success=_("纸质选票已录入，名册上已标记该选民投票。"), form=form):

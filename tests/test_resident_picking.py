@@ -96,3 +96,23 @@ def test_election_supporters_and_candidates_only_from_the_electorate(client, w, 
     assert client.post(reverse("elections:nominate", args=[election.pk]),
                        {"candidate": a.username}).status_code == 302
     assert election.candidates.get().user == a
+
+
+def test_a_paper_ballot_names_a_voter_on_the_roll_only(client, w, other):
+    from elections.models import BallotPaper, ElectionVoter
+    from tests.election_support import voting
+
+    election, people = open_election(w, candidates=4)
+    client.force_login(w.staff)
+    url = reverse("elections:paper_ballot", args=[election.pk])
+    with voting(election):
+        outside = client.post(url, {"voter": other.residents[0].username, "box": "1", "choices": [str(people[0].pk)]})
+        assert outside.status_code == 400 and f"找不到“{other.residents[0].username}”" in outside.content.decode()
+        assert not BallotPaper.objects.exists()
+        done = client.post(url, {"voter": w.residents[0].username, "box": "1", "choices": [str(people[0].pk)]})
+        assert done.status_code == 302
+        # Someone who moved in after the roll froze is not on it.
+        late = ss.residents(w, 1, prefix="新住户", days_ago=0)[0]
+        response = client.post(url, {"voter": late.username, "box": "1"})
+        assert response.status_code == 400 and "找不到" in response.content.decode()
+    assert BallotPaper.objects.count() == 1 and ElectionVoter.objects.filter(voted=True).count() == 1
