@@ -7,8 +7,9 @@ from django.core.paginator import Paginator
 from django.db.models import Avg, Count, OuterRef, Prefetch, Subquery
 from django.http import Http404
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
 from councils.models import Community
@@ -26,6 +27,7 @@ from proposals.forms import (
 )
 from proposals.models import Notice, Objection, Proposal, Rating, Vote
 from proposals.stages import stepper
+from yishi.public_cache import cached_content, cached_fragment, is_anonymous, paid_refunds, public_version
 from yishi.qr import qr_svg  # the poster's code; tests and funding's receipts import it from here too
 
 from .access import PRIVATE_STATUSES, proposal_or_404, public_q, viewer_for
@@ -33,13 +35,32 @@ from .access import PRIVATE_STATUSES, proposal_or_404, public_q, viewer_for
 CENT = Decimal("0.01")
 PAGE_SIZE = 20
 PUBLIC_STATUSES = [s for s in S.values if s not in PRIVATE_STATUSES]
+LIST_PARAMETERS = {"community", "status", "page"}
+# The proposal page shows the newest TIMELINE_PER_PAGE events and links to earlier ones: a
+# proposal with hundreds of objections had its whole history rendered on every view (two
+# thirds of the page's time, issue 8).
+TIMELINE_PER_PAGE = 30
 
 
 # --------------------------------------------------------------------------- list
 
 
 def public_list(request):
-    """公示与决议: every public proposal, newest first, filterable by community and status."""
+    """公示与决议: every public proposal, newest first, filterable by community and status.
+
+    Anonymous visitors get the body from the public cache (yishi.public_cache) when the query
+    string holds only the page's own parameters: a withdrawal or a new notice (each an event)
+    changes the key, so the list is never behind.
+    """
+    if is_anonymous(request) and set(request.GET) <= LIST_PARAMETERS:
+        parts = [request.GET.get(k, "")[:40] for k in sorted(LIST_PARAMETERS)]
+        body = cached_content(request, template="proposals/public_list.html", name="list", parts=parts,
+                              context=lambda: _list_context(request))
+        return render(request, "proposals/public_list.html", {"cached_content": body})
+    return render(request, "proposals/public_list.html", _list_context(request))
+
+
+def _list_context(request) -> dict:
     communities = Community.objects.select_related("subdistrict")
     form = PublicFilterForm(request.GET or None, communities=communities, statuses=PUBLIC_STATUSES)
     running_notice = Notice.objects.filter(proposal=OuterRef("pk"), voided_at__isnull=True).order_by("-published_at")
@@ -55,7 +76,7 @@ def public_list(request):
         if form.cleaned_data["status"]:
             qs = qs.filter(status=form.cleaned_data["status"])
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "proposals/public_list.html", {"form": form, "page": page, "now": timezone.now()})
+    return {"form": form, "page": page, "now": timezone.now()}
 
 
 # --------------------------------------------------------------------------- the proposal page
@@ -74,7 +95,31 @@ def _resolution_rows(resolution) -> list[dict]:
     return rows
 
 
-def _page_data(proposal) -> dict:
+def timeline_before(request) -> int | None:
+    """The ``?before=<seq>`` of the timeline's earlier pages, or None for the newest."""
+    raw = request.GET.get("before", "")
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+
+def _timeline(proposal, before: int | None) -> tuple[list, int | None, int]:
+    """The newest TIMELINE_PER_PAGE events before ``before`` (a seq), oldest first; the seq to
+    link "earlier" to (or None); and how many events the proposal has.
+
+    Keyset pagination on the chain's unique index (proposal, seq), so an old page costs what
+    the newest does.
+    """
+    events = proposal.events.select_related("actor", "on_behalf_of").order_by("-seq")
+    if before is not None:
+        events = events.filter(seq__lt=before)
+    rows = list(events[:TIMELINE_PER_PAGE + 1])
+    earlier = rows[TIMELINE_PER_PAGE - 1].seq if len(rows) > TIMELINE_PER_PAGE else None
+    # A proposal's events are numbered 1, 2, 3 … without gaps (proposals.history.event_write): on
+    # the newest page the newest seq is their number; an earlier page counts them.
+    total = proposal.events.count() if before is not None else (rows[0].seq if rows else 0)
+    return rows[:TIMELINE_PER_PAGE][::-1], earlier, total
+
+
+def _page_data(proposal, before: int | None = None) -> dict:
     """Everything the page shows, in a fixed number of queries whatever the number of rows."""
     lines = list(proposal.lines.all())
     resolutions = list(proposal.resolutions.order_by("number"))
@@ -92,7 +137,7 @@ def _page_data(proposal) -> dict:
     for notice in notices:
         notice.resolution = by_id.get(notice.resolution_id)
     ballots = list(proposal.ballots.select_related("council", "resolution").order_by("opened_at", "pk"))
-    events = list(proposal.events.select_related("actor", "on_behalf_of").order_by("seq"))
+    events, earlier, event_count = _timeline(proposal, before)
     opinions = list(proposal.opinions.select_related("supervisor").order_by("created_at"))
     holds = list(proposal.holds.select_related("placed_by", "lifted_by").order_by("-placed_at"))
     ratings = proposal.ratings.aggregate(avg=Avg("stars"), n=Count("pk"))
@@ -110,6 +155,9 @@ def _page_data(proposal) -> dict:
         "closed_ballots": [b for b in ballots if b.closed_at is not None],
         "open_ballot": open_ballots[0] if open_ballots else None,
         "events": events,
+        "events_earlier": earlier,
+        "events_folded": before is not None,
+        "event_count": event_count,
         "opinions": opinions,
         "holds": holds,
         "open_holds": [h for h in holds if h.lifted_at is None],
@@ -226,8 +274,14 @@ def render_detail(request, proposal, *, bound: dict | None = None, answer_forms:
     A refusal is shown next to the form that caused it; when the viewer's role
     has no such form on the page (a 403), it is shown at the top of the actions.
     """
+    context = detail_context(request, proposal, bound=bound, answer_forms=answer_forms, error=error,
+                             error_key=error_key)
+    return render(request, "proposals/detail.html", context, status=status)
+
+
+def detail_context(request, proposal, *, bound=None, answer_forms=None, error=None, error_key=None) -> dict:
     viewer = viewer_for(request)
-    data = _page_data(proposal)
+    data = _page_data(proposal, timeline_before(request))
     acts = _actions(request, proposal, data)
     forms = _action_forms(request, proposal, acts, bound)
     answer_forms = answer_forms or {}
@@ -237,7 +291,7 @@ def render_detail(request, proposal, *, bound: dict | None = None, answer_forms:
                 objection.answer_form = answer_forms.get(objection.pk) or ObjectionAnswerForm(
                     prefix=f"o{objection.pk}"
                 )
-    context = {
+    return {
         "proposal": proposal,
         **data,
         "acts": acts,
@@ -254,7 +308,6 @@ def render_detail(request, proposal, *, bound: dict | None = None, answer_forms:
         "now": timezone.now(),
         "site_url": settings.SITE_URL,
     }
-    return render(request, "proposals/detail.html", context, status=status)
 
 
 def _shows_form(acts, key) -> bool:
@@ -266,8 +319,22 @@ def _shows_form(acts, key) -> bool:
 
 
 def detail(request, pk: int):
+    """The proposal page. Anonymous visitors of a public proposal get the body from the public
+    cache (yishi.public_cache): every change to what it shows writes an event, a vote or a
+    ledger entry, and a settled proposal's paid refunds are part of its key."""
     proposal = proposal_or_404(request, pk)
+    if is_anonymous(request) and proposal.status not in PRIVATE_STATUSES and set(request.GET) <= {"before"}:
+        before = timeline_before(request)
+        body = cached_content(request, template="proposals/detail.html", name="proposal",
+                              parts=[proposal.pk, before], version=_detail_version(proposal),
+                              context=lambda: detail_context(request, proposal))
+        return render(request, "proposals/detail.html", {"proposal": proposal, "cached_content": body})
     return render_detail(request, proposal)
+
+
+def _detail_version(proposal) -> str:
+    """What the page shows that is written without an event: refunds paid back (final accounts)."""
+    return str(paid_refunds(proposal.pk)) if proposal.status == S.SETTLED else ""
 
 
 # --------------------------------------------------------------------------- the poster
@@ -283,12 +350,18 @@ def poster(request, pk: int):
     )
     if notice is None:
         raise Http404
+    # The same sheet for everyone (the QR code is most of its cost): from the public cache.
+    body = cached_fragment(
+        f"public:poster:{translation.get_language()}:{proposal.pk}", f"{notice.pk}.{public_version()}",
+        lambda: render_to_string("proposals/poster.html#content", _poster_context(proposal, notice), request),
+    )
+    return render(request, "proposals/poster.html", {"proposal": proposal, "cached_content": body})
+
+
+def _poster_context(proposal, notice) -> dict:
     resolution = notice.resolution
     url = settings.SITE_URL + reverse("proposals:detail", args=[proposal.pk])
-    return render(
-        request, "proposals/poster.html",
-        {
-            "proposal": proposal, "notice": notice, "resolution": resolution, "rows": _resolution_rows(resolution),
-            "url": url, "qr": mark_safe(qr_svg(url)),  # generated here from our own URL, no user text in it
-        },
-    )
+    return {
+        "proposal": proposal, "notice": notice, "resolution": resolution, "rows": _resolution_rows(resolution),
+        "url": url, "qr": mark_safe(qr_svg(url)),  # generated here from our own URL, no user text in it
+    }
