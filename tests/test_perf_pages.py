@@ -357,3 +357,40 @@ def test_xlsx_writer_keeps_types_styles_and_guards():
     assert sheet["A4"].value == "合计" and sheet["A4"].font.b and sheet["D4"].font.b
     assert sheet["D4"].number_format == "#,##0.00"
     assert sheet.max_row == 4
+
+
+# --------------------------------------------------------------------------- staff home
+
+
+def test_staff_home_lists_are_paginated_each_with_its_own_parameter(client, world, monkeypatch):
+    from proposals.views import staff
+    from tests.factories import to_submitted
+
+    monkeypatch.setattr(staff, "STAFF_PER_PAGE", 2)
+    titles = [f"待表决{n}" for n in range(3)]
+    for title in titles:
+        to_submitted(world, title=title)
+    client.force_login(world.staff)
+    url = reverse("councils:staff_home")
+    first = client.get(url).content.decode()
+    second = client.get(url, {"submitted": 2}).content.decode()
+    assert sum(t in first for t in titles) == 2 and sum(t in second for t in titles) == 1
+    assert "?submitted=2#h-submitted" in first
+    # The form on page 2 posts back to page 2, where its refusal is shown.
+    assert "?submitted=2" in second.split('id="submitted-')[1]
+    assert '<span class="muted small">3</span>' in second
+
+
+@pytest.mark.parametrize("proposals", [1, 3])
+def test_staff_home_query_count_is_constant(client, world, proposals):
+    from tests.factories import to_submitted
+
+    for n in range(proposals):
+        to_submitted(world, title=f"待表决{n}")
+    client.force_login(world.staff)
+    url = reverse("councils:staff_home")
+    client.get(url)
+    count = _queries(client, url)[0]
+    assert count <= 15
+    to_submitted(world, title="又一个")
+    assert _queries(client, url)[0] == count

@@ -56,15 +56,17 @@ def paid_refunds(proposal_id: int) -> int:
     return refund.objects.filter(contribution__proposal_id=proposal_id, paid_on__isnull=False).count()
 
 
-def cached_fragment(page: str, version: str, render) -> str:
-    """The text of ``page`` at ``version`` from the cache, or ``render()`` now (and stored).
+def cached_fragment(page: str, version: str, render, *, fresh=None):
+    """What ``render()`` made of ``page`` at ``version``, from the cache, or ``render()`` now (and stored).
 
     ``page`` names the page and everything the viewer chose (language, filters, page number);
-    ``version`` names the state of the data it shows.
+    ``version`` names the state of the data it shows; ``fresh(entry)``, if given, may still
+    refuse a cached entry (a part of the state that is cheaper to check after the lookup).
+    ``render`` may raise (a 404): nothing is stored then.
     """
     key = f"{page}:{version}"
     body = cache.get(key)
-    if body is not None:
+    if body is not None and (fresh is None or fresh(body)):
         return body
     if cache.add(f"{key}:lock", 1, LOCK_TIMEOUT):
         body = render()
@@ -73,7 +75,7 @@ def cached_fragment(page: str, version: str, render) -> str:
     # Another request is rendering this version right now: the version before it, rendered
     # moments ago, rather than one more render of the same page.
     body = cache.get(f"{page}:last")
-    return body if body is not None else render()
+    return body if body is not None and (fresh is None or fresh(body)) else render()
 
 
 def cached_content(request, *, template: str, name: str, parts=(), context, version: str | None = None) -> str:
