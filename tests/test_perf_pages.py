@@ -394,3 +394,24 @@ def test_staff_home_query_count_is_constant(client, world, proposals):
     assert count <= 15
     to_submitted(world, title="又一个")
     assert _queries(client, url)[0] == count
+
+
+# --------------------------------------------------------------------------- gunicorn
+
+
+def test_gunicorn_serves_with_threads_and_recycles_spread(monkeypatch):
+    """2 processes × 4 threads by default (measured, docs/operations.md "Fast pages"); workers
+    restart after max_requests plus up to 50 % jitter, never together; preloaded."""
+    import runpy
+
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    monkeypatch.delenv("GUNICORN_THREADS", raising=False)
+    conf = runpy.run_path("gunicorn.conf.py")
+    assert (conf["workers"], conf["threads"]) == (2, 4)
+    assert conf["keepalive"] >= 2
+    assert conf["max_requests"] >= 5000 and conf["max_requests_jitter"] >= conf["max_requests"] // 4
+    assert conf["preload_app"] is True
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    monkeypatch.setenv("GUNICORN_THREADS", "1")
+    conf = runpy.run_path("gunicorn.conf.py")
+    assert (conf["workers"], conf["threads"]) == (3, 1)
