@@ -415,3 +415,17 @@ def test_gunicorn_serves_with_threads_and_recycles_spread(monkeypatch):
     monkeypatch.setenv("GUNICORN_THREADS", "1")
     conf = runpy.run_path("gunicorn.conf.py")
     assert (conf["workers"], conf["threads"]) == (3, 1)
+
+
+def test_staff_residents_query_count_does_not_grow_with_the_groups(client, world):
+    """The register form's group list named each group's community with a query of its own."""
+    from tests.factories import ResidentGroupFactory
+
+    client.force_login(world.staff)
+    url = reverse("councils:residents")
+    client.get(url)
+    count = _queries(client, url)[0]
+    assert count <= 15
+    for n in range(4):
+        ResidentGroupFactory(community=world.community, name=f"新院落{n}")
+    assert _queries(client, url)[0] == count
