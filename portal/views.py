@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
-from yishi.public_cache import cached_content, is_anonymous
+from yishi.public_cache import cached_content, cached_fragment, is_anonymous, public_version
 
 from . import selectors
 from .forms import LargeTextForm, LoginForm
@@ -38,7 +38,8 @@ def home(request):
     if is_anonymous(request):
         body = cached_content(request, template="portal/home.html", name="home", context=_home_context)
         return render(request, "portal/home.html", {"cached_content": body})
-    return render(request, "portal/home.html", _home_context())
+    # Signed in, the page greets the person; what it lists is the same for everyone, cached alike.
+    return render(request, "portal/home.html", cached_fragment("public:home-data", public_version(), _home_context))
 
 
 @login_required

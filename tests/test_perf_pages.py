@@ -53,6 +53,17 @@ def test_home_is_cached_and_shows_a_new_notice_at_once(client, world):
     assert "北苑后门维修" in _section(client.get("/").content.decode(), "notices-title")
 
 
+def test_signed_in_home_lists_a_new_notice_at_once(client, world):
+    from tests.factories import group_adopt
+
+    p = to_group_review(world, title="西苑雨棚")
+    group_adopt(world, p)
+    client.force_login(world.residents[1])
+    assert "西苑雨棚" not in _section(client.get("/").content.decode(), "notices-title")
+    ps.notice_publish(proposal=p, actor=world.group_members[0])
+    assert "西苑雨棚" in _section(client.get("/").content.decode(), "notices-title")
+
+
 def test_public_version_moves_with_each_event_vote_and_minute(world):
     p = to_group_review(world)
     before = public_version()
