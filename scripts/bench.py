@@ -38,7 +38,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from councils.models import Subdistrict, User  # noqa: E402
+from councils.models import Community, Subdistrict, User  # noqa: E402
 from elections.models import Election  # noqa: E402
 from funding.enums import FundKind  # noqa: E402
 from funding.models import Fund  # noqa: E402
@@ -157,6 +157,7 @@ def pick_targets() -> dict:
         "project": project,
         "organisation": Organisation.objects.filter(communities__slug=community).order_by("pk").first(),
         "call": GrantCall.objects.filter(community__slug=community).order_by("pk").first(),
+        "community_id": Community.objects.filter(slug=community).values_list("pk", flat=True).first() or 1,
         "election": Election.objects.filter(community__slug=community).order_by("pk").first()
         or Election.objects.order_by("pk").first(),
     }
@@ -295,6 +296,13 @@ def page_list(t: dict) -> list[tuple]:
         ("api: ballots", "/api/v1/ballots", None, False, None, False),
         ("api: fund ledger", f"/api/v1/funds/{fund.pk}/ledger", None, False, None, False),
         ("api: donations", "/api/v1/donations", None, False, None, False),
+        # The 三社联动 resources (R22): each list a first page of 50, one subdistrict's community.
+        ("api: needs", f"/api/v1/needs?community={t['community_id']}", None, False, None, False),
+        ("api: service projects", "/api/v1/projects", None, False, None, False),
+        ("api: organisations", "/api/v1/organisations", None, False, None, False),
+        ("api: grant calls", "/api/v1/grant-calls", None, False, None, False),
+        ("api: grant awards", "/api/v1/grant-awards", None, False, None, False),
+        ("api: elections", "/api/v1/elections", None, False, None, False),
         ("trivial view (again)", "/bench/trivial", None, False, None, False),
     ]
     return pages
