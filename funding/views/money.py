@@ -150,7 +150,7 @@ def _money_context(request, proposal, roles, *, forms=None, release_errors=None,
         # R24: the open tender whose platform bids count here, or the way to publish one.
         "tender": tender,
         "may_tender": member and proposal.status == S.RELEASED and summary["selected_bid"] is None,
-        "accounts": selectors.final_accounts(proposal),
+        "accounts": selectors.final_accounts(proposal, summary=summary),
         "contributions": contributions,
         "bids": bids,
         "refunds": list(selectors.refunds_of(proposal)),
