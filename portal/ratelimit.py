@@ -52,6 +52,8 @@ LIMITS: dict[str, tuple[int, int]] = {
     "councils:resident_register": (300, HOUR),
     "councils:seat_assign": (120, HOUR),
     "councils:board_seat_assign": (60, HOUR),
+    # Each photo is decoded and re-encoded (CPU): a person's real work is a few photos at a time.
+    "photos:manage": (30, HOUR),
 }
 
 

@@ -6,6 +6,7 @@ CELERY_BROKER_URL from the environment. A bad value stops the start with
 ImproperlyConfigured rather than running half-configured.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -106,6 +107,7 @@ INSTALLED_APPS = [
     "organisations",
     "needs",
     "grants",
+    "photos",
     "ninja",  # django-ninja: its docs page's assets come from our static files, not a CDN
     "api",
 ]
@@ -216,8 +218,22 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Uploaded photos (docs/operations.md, Photos): the file system under var/media by default; any
+# Django storage backend by setting (an S3-compatible bucket through django-storages, say), with
+# its options as JSON. Nothing here is served at a public URL: photos.views.image checks who asks.
+MEDIA_ROOT = Path(os.environ.get("YISHI_MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_URL = "/media/"  # unused: no URL serves MEDIA_ROOT directly
+_MEDIA_BACKEND = os.environ.get("YISHI_MEDIA_STORAGE", "django.core.files.storage.FileSystemStorage")
+try:
+    _MEDIA_OPTIONS = json.loads(os.environ.get("YISHI_MEDIA_STORAGE_OPTIONS", "") or "{}")
+except ValueError as exc:
+    raise ImproperlyConfigured(f"YISHI_MEDIA_STORAGE_OPTIONS must be a JSON object: {exc}") from exc
+if not isinstance(_MEDIA_OPTIONS, dict):
+    raise ImproperlyConfigured("YISHI_MEDIA_STORAGE_OPTIONS must be a JSON object.")
+if _MEDIA_BACKEND == "django.core.files.storage.FileSystemStorage":
+    _MEDIA_OPTIONS.setdefault("location", str(MEDIA_ROOT))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": _MEDIA_BACKEND, "OPTIONS": _MEDIA_OPTIONS},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
