@@ -94,13 +94,19 @@ def photo_add(*, target, actor, image: images.ProcessedImage, caption: str = "")
             raise DomainError(_("最多只能添加 %(n)d 张照片。请先删除一张，再添加新的。") % {"n": MAX_PHOTOS[kind]})
         for old in replaced:
             _remove_locked(old, kind, target, actor)
-        name, thumb = images.store(image)
-        photo = Photo.objects.create(
-            **{kind: target}, caption=caption, image=name, thumb=thumb, width=image.width, height=image.height,
-            thumb_width=image.thumb_width, thumb_height=image.thumb_height, content_hash=image.content_hash,
-            uploaded_by=actor,
-        )
-        _log(kind, target, photo, actor, added=True)
+        return attach(kind, target, actor, image, caption)
+
+
+def attach(kind: str, target, actor, image: images.ProcessedImage, caption: str) -> Photo:
+    """Store the files, write the row and the event. The caller holds the lock and has checked the rules
+    (``photo_add``; the demo seed, which adds candidates' faces as of their nomination week)."""
+    name, thumb = images.store(image)
+    photo = Photo.objects.create(
+        **{kind: target}, caption=caption, image=name, thumb=thumb, width=image.width, height=image.height,
+        thumb_width=image.thumb_width, thumb_height=image.thumb_height, content_hash=image.content_hash,
+        uploaded_by=actor,
+    )
+    _log(kind, target, photo, actor, added=True)
     return photo
 
 
