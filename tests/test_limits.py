@@ -130,7 +130,7 @@ def test_every_creating_form_has_a_rate_limit():
     from django.urls import get_resolver
 
     names = set()
-    for ns in ("proposals", "funding", "councils"):
+    for ns in ("proposals", "funding", "councils", "photos"):
         resolver = get_resolver().namespace_dict[ns][1]
         names |= {f"{ns}:{n}" for n in resolver.reverse_dict if isinstance(n, str)}
     creating = {
@@ -138,7 +138,7 @@ def test_every_creating_form_has_a_rate_limit():
         "proposals:agenda_add", "funding:contribution_add", "funding:bid_add", "funding:acceptance_add",
         "funding:opinion_add", "funding:hold_place", "funding:fund_create", "funding:fund_inflow",
         "funding:fund_correct", "councils:proxy_vote", "councils:proxy_objection", "councils:resident_register",
-        "councils:seat_assign", "councils:board_seat_assign",
+        "councils:seat_assign", "councils:board_seat_assign", "photos:manage",
     }
     assert creating - names == set()  # the names are real
     assert set(ratelimit.LIMITS) - names == set()  # and so are the table's
