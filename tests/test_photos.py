@@ -356,3 +356,12 @@ def test_image_is_served_as_a_real_jpeg(client, world):
     photo = add(proposal, world.group_members[0], data=image_bytes((3000, 2000)))
     data = b"".join(client.get(image_url(photo, "d")).streaming_content)
     assert Image.open(io.BytesIO(data)).size == (1600, 1067)
+
+
+def test_poster_prints_the_first_two_site_photos_eagerly(client, world):
+    proposal, _notice = to_notice(world)
+    photos = [add(proposal, world.group_members[0], data=image_bytes(color=(n, 2, 2))) for n in range(3)]
+    poster = client.get(reverse("proposals:poster", args=[proposal.pk])).content.decode()
+    assert f'src="{image_url(photos[0])}"' in poster and f'src="{image_url(photos[1])}"' in poster
+    assert f'src="{image_url(photos[2])}"' not in poster
+    assert 'loading="lazy"' not in poster

@@ -37,8 +37,9 @@ def photos_for(found: dict, pk):
 
 
 @register.inclusion_tag("photos/_gallery.html")
-def photo_gallery(photos, alt: str = "", size: str = ""):
-    return {"photos": photos, "alt": alt, "size": size}
+def photo_gallery(photos, alt: str = "", size: str = "", lazy: bool = True):
+    """``lazy=False`` for a page that is printed (the poster): a lazy image below the fold may not print."""
+    return {"photos": photos, "alt": alt, "size": size, "lazy": lazy}
 
 
 @register.simple_tag(takes_context=True)
