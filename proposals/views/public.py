@@ -12,7 +12,6 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from councils.models import Community
-from photos.services import first_photo
 from proposals import services
 from proposals.enums import BEFORE_RELEASE, EDITABLE, BallotKind
 from proposals.enums import ProposalStatus as S
@@ -48,7 +47,6 @@ def public_list(request):
         Proposal.objects.filter(public_q())
         .select_related("group__community")
         .annotate(notice_ends_at=Subquery(running_notice.values("ends_at")[:1]))
-        .annotate(cover_photo_id=first_photo("proposal"))  # the card's thumbnail, in the same query
         .order_by("-updated_at", "-pk")
     )
     if form.is_bound and form.is_valid():
