@@ -53,6 +53,7 @@ from funding.enums import FundKind, Satisfaction
 from funding.models import Fund, Settlement
 from funding import demo_tenders as tenders_demo
 from needs import demo as needs_demo
+from photos.demo import seed_photos
 from notifications.models import Notification
 from proposals import services as ps
 from proposals.enums import Category, ProposalStatus, VoteChoice
@@ -399,6 +400,7 @@ class DemoBuilder:
             seed_elections(self)
             needs_demo.seed(self)  # 三社联动: 玉东社区's needs, organisations, micro-grants (needs/demo.py)
             seed_foundation(self)  # 晋阳's community foundation: donations, two projects, monthly accounts
+            seed_photos(self)  # photos of proposals, a roadshow, a need and the candidates (photos/demo.py)
             tenders_demo.seed(self)  # R23/R24: a party proposal with an open tender, bids and residents' votes
         self._date_notifications()
         return self.report

@@ -24,7 +24,8 @@ from tests.test_views_funding import funded, world
 
 pytestmark = pytest.mark.django_db
 
-FORM_MODULES = ["proposals.forms", "councils.forms", "funding.forms", "notifications.forms", "portal.forms"]
+FORM_MODULES = ["proposals.forms", "councils.forms", "funding.forms", "notifications.forms", "portal.forms",
+                "photos.forms"]
 FORMSET_MANAGEMENT = {"lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "0", "lines-MIN_NUM_FORMS": "1",
                       "lines-MAX_NUM_FORMS": "50"}
 
@@ -69,8 +70,8 @@ WATCHED = [
     "proposals.Notice", "proposals.Opinion", "proposals.Hold", "proposals.Rating", "proposals.AgendaItem",
     "funding.Fund", "funding.LedgerEntry", "funding.Contribution", "funding.Bid", "funding.BudgetReview",
     "funding.Acceptance", "funding.Settlement", "councils.Seat", "councils.BoardSeat", "councils.Residency",
-    "councils.Meeting", "notifications.Notification", "councils.StaffPost", "funding.Tender", "funding.TenderBid",
-    "funding.BidderVote",
+    "councils.Meeting", "notifications.Notification", "photos.Photo", "councils.StaffPost", "funding.Tender",
+    "funding.TenderBid", "funding.BidderVote",
 ]
 
 
@@ -145,6 +146,7 @@ def scene(db):
         (reverse("notifications:mark_read"), res),
         (reverse("notifications:preferences"), res),
         (reverse("portal:large_text"), res),
+        (reverse("photos:manage", args=["proposal", draft.pk]), w.author),
         (reverse("councils:party_posts"), st_),
         (reverse("funding:tender_publish", args=["proposal", money.pk]), g),
         (reverse("funding:tender_bid", args=[tender.pk]), bidder.admin),

@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
         ('funding', '0006_designated_grants'),
         ('needs', '0002_initial'),
         ('organisations', '0003_enterprise_kind'),
-        ('proposals', '0006_party_proposals_tender_events'),
+        ('proposals', '0007_party_proposals_tender_events'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
