@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0003_sanshe_kinds'),
+        ('notifications', '0004_election_kinds'),
     ]
 
     operations = [
