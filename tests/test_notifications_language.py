@@ -151,7 +151,7 @@ def test_the_preferences_page_sets_the_mail_language(client, db):
 def _notify_msgids():
     """Every sentence the notify modules can store (the first argument of each ``_(...)`` call)."""
     found = []
-    for name in ("notifications/services.py", "needs/notify.py", "grants/notify.py"):
+    for name in ("notifications/services.py", "needs/notify.py", "grants/notify.py", "elections/notify.py"):
         tree = ast.parse((ROOT / name).read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_"
