@@ -142,7 +142,10 @@ class ResidentRegisterForm(forms.Form):
 
     def __init__(self, *args, community, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["group"].queryset = ResidentGroup.objects.filter(community=community).order_by("name")
+        # A group's label names its community: joined, or one query per group in the choice list.
+        self.fields["group"].queryset = (
+            ResidentGroup.objects.filter(community=community).select_related("community").order_by("name")
+        )
 
 
 class SeatAssignForm(forms.Form):
