@@ -87,3 +87,5 @@ class NeedsEventKind(models.TextChoices):
     PROJECT_COMPLETED = "project_completed", _("项目完成")
     PROJECT_CLOSED = "project_closed", _("项目关闭")
     SERVICE_RATED = "service_rated", _("服务评价")
+    PHOTO_ADDED = "photo_added", _("添加照片")
+    PHOTO_REMOVED = "photo_removed", _("删除照片")

@@ -52,6 +52,7 @@ from funding.demo_foundation import seed_foundation
 from funding.enums import FundKind, Satisfaction
 from funding.models import Fund, Settlement
 from needs import demo as needs_demo
+from photos.demo import seed_photos
 from notifications.models import Notification
 from proposals import services as ps
 from proposals.enums import Category, ProposalStatus, VoteChoice
@@ -396,6 +397,7 @@ class DemoBuilder:
             seed_elections(self)
             needs_demo.seed(self)  # 三社联动: 玉东社区's needs, organisations, micro-grants (needs/demo.py)
             seed_foundation(self)  # 晋阳's community foundation: donations, two projects, monthly accounts
+            seed_photos(self)  # photos of proposals, a roadshow, a need and the candidates (photos/demo.py)
         self._date_notifications()
         return self.report
 

@@ -24,7 +24,8 @@ from tests.test_views_funding import funded, world
 
 pytestmark = pytest.mark.django_db
 
-FORM_MODULES = ["proposals.forms", "councils.forms", "funding.forms", "notifications.forms", "portal.forms"]
+FORM_MODULES = ["proposals.forms", "councils.forms", "funding.forms", "notifications.forms", "portal.forms",
+                "photos.forms"]
 FORMSET_MANAGEMENT = {"lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "0", "lines-MIN_NUM_FORMS": "1",
                       "lines-MAX_NUM_FORMS": "50"}
 
@@ -69,7 +70,7 @@ WATCHED = [
     "proposals.Notice", "proposals.Opinion", "proposals.Hold", "proposals.Rating", "proposals.AgendaItem",
     "funding.Fund", "funding.LedgerEntry", "funding.Contribution", "funding.Bid", "funding.BudgetReview",
     "funding.Acceptance", "funding.Settlement", "councils.Seat", "councils.BoardSeat", "councils.Residency",
-    "councils.Meeting", "notifications.Notification",
+    "councils.Meeting", "notifications.Notification", "photos.Photo",
 ]
 
 
@@ -132,6 +133,7 @@ def scene(db):
         (reverse("notifications:mark_read"), res),
         (reverse("notifications:preferences"), res),
         (reverse("portal:large_text"), res),
+        (reverse("photos:manage", args=["proposal", draft.pk]), w.author),
     ]
     if held is not None:
         targets.append((reverse("proposals:agenda_add", args=[held.pk]), g))
