@@ -479,6 +479,8 @@ class DemoBuilder:
                         "full_name": name,
                         "phone": str(next(phones)),
                         "large_text": username == "resident",
+                        # One member reads mail in English (notifications are put into words per reader).
+                        **({"language": "en"} if username == "groupmember" else {}),
                     }
                 )
         for n, name in enumerate(JINYANG_COUNCIL, start=1):
