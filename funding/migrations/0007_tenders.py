@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('councils', '0002_party_posts'),
+        ('councils', '0003_party_posts'),
         ('funding', '0006_designated_grants'),
         ('needs', '0002_initial'),
         ('organisations', '0003_enterprise_kind'),
