@@ -21,6 +21,8 @@ class User(AbstractUser):
     full_name = models.CharField(_("姓名"), max_length=60, blank=True)
     phone = models.CharField(_("电话"), max_length=20, blank=True)
     large_text = models.BooleanField(_("大字模式"), default=False)
+    # Recorded by community staff; the age limit of an activity (R25) is checked against it.
+    birth_date = models.DateField(_("出生日期"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("用户")

@@ -28,6 +28,7 @@ class NotificationKind(models.TextChoices):
     SERVICE_COMPLETED = "service_completed", _("服务已完成，请评价")
     GRANT_AWARDED = "grant_awarded", _("微创投获资助")
     GRANT_REPORT_WAITING = "grant_report_waiting", _("微创投报告待验收")
+    ACTIVITY_REMINDER = "activity_reminder", _("活动明天开始")
 
 
 class MailStatus(models.TextChoices):

@@ -52,6 +52,14 @@ LIMITS: dict[str, tuple[int, int]] = {
     "councils:resident_register": (300, HOUR),
     "councils:seat_assign": (120, HOUR),
     "councils:board_seat_assign": (60, HOUR),
+    # Activities (R25) and evaluation (R26).
+    "needs:project_activities": (30, HOUR),
+    "needs:activity_signup": (30, 10 * MINUTE),
+    "needs:activity_qr_checkin": (30, 10 * MINUTE),
+    "needs:activity_checkin": (300, HOUR),
+    "needs:birth_date_record": (120, HOUR),
+    "funding:evaluation_add": (60, HOUR),
+    "funding:evaluator_appoint": (30, HOUR),
 }
 
 
