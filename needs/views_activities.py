@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -148,7 +148,8 @@ def mine(request):
     today = timezone.make_aware(datetime.combine(timezone.localdate(), datetime.min.time()))
     qs = (Signup.objects.filter(resident=request.user, status=S.SIGNED_UP)
           .select_related("activity__project", "activity__community")
-          .order_by(Q(activity__ends_at__lt=today).asc(), "activity__starts_at", "pk"))
+          .order_by(ExpressionWrapper(Q(activity__ends_at__lt=today), output_field=BooleanField()).asc(),
+                    "activity__starts_at", "pk"))
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "needs/activities/mine.html", {"page": page, "now": timezone.now()})
 
@@ -211,7 +212,7 @@ def roster(request, pk):
     activity = _activity(pk)
     _require_manager(request, activity.project)
     qs = (Signup.objects.filter(activity=activity).select_related("resident")
-          .order_by(Q(status=S.CANCELLED).asc(), "resident__full_name", "pk"))
+          .order_by("-status", "resident__full_name", "pk"))  # signed up before cancelled
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     opens, closes = acts.checkin_window(activity)
     now = timezone.now()
