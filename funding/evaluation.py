@@ -11,6 +11,7 @@ constraint). The final one is public beside the project's final accounts.
 A refusal raises ``DomainError`` with a sentence a person can act on and changes nothing.
 """
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
@@ -43,6 +44,11 @@ TENTH = Decimal("0.1")
 def criteria(evaluation_class: str):
     """[(code, label, full points)] of a class."""
     return EVALUATION_CRITERIA[evaluation_class]
+
+
+def _short(label) -> str:
+    """A criterion's name without its explanation (before the colon)."""
+    return re.split("[：:]", str(label), maxsplit=1)[0]
 
 
 def grade_of(total: Decimal) -> str:
@@ -87,10 +93,10 @@ def _scores(raw, evaluation_class: str) -> tuple[dict, Decimal]:
         raise DomainError(
             _("“%(names)s”不是%(cls)s的评估指标；这一类的指标是：%(all)s。") % {
                 "names": "、".join(unknown), "cls": EvaluationClass(evaluation_class).label,
-                "all": "、".join(str(label).split("：")[0] for label, _p in wanted.values())})
+                "all": "、".join(_short(label) for label, _p in wanted.values())})
     out, total = {}, Decimal("0")
     for code, (label, points) in wanted.items():
-        name = str(label).split("：")[0]
+        name = _short(label)
         if code not in raw or raw[code] in (None, ""):
             raise DomainError(_("请给“%(name)s”打分（0 到 %(n)d 分）。") % {"name": name, "n": points})
         try:
