@@ -96,8 +96,11 @@ def calendar(request):
         if not days or days[-1][0] != day:
             days.append((day, []))
         days[-1][1].append(activity)
+    residency = policies.current_residency(request.user)
     return render(request, "needs/activities/calendar.html", {
         "community": community, "page": page, "days": days,
+        "may_sign_up": residency is not None and residency.group.community_id == community.pk,
+        "now": timezone.now(),
         "communities": Community.objects.order_by("name"),
     })
 
