@@ -56,6 +56,12 @@ class Row:
     grade: str = ""
 
     @property
+    def grade_label(self) -> str:
+        from .enums import EvaluationGrade
+
+        return str(EvaluationGrade(self.grade).label) if self.grade else ""
+
+    @property
     def clean(self) -> bool:
         return not (self.late or self.missing or self.low)
 

@@ -272,3 +272,11 @@ def upcoming_for(project, limit=5):
     return list(Activity.objects.filter(project=project, ends_at__gte=since)
                 .annotate(taken=Count("signups", filter=Q(signups__status=S.SIGNED_UP)))
                 .order_by("starts_at")[:limit])
+
+
+def past_for(project, limit=3):
+    """For the project page: the latest activities that ended, with their check-ins (one query)."""
+    return list(Activity.objects.filter(project=project, ends_at__lt=timezone.now() - timedelta(hours=2))
+                .annotate(taken=Count("signups", filter=Q(signups__status=S.SIGNED_UP)),
+                          checked=Count("signups", filter=Q(signups__checked_in_at__isnull=False)))
+                .order_by("-starts_at")[:limit])

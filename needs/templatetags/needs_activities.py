@@ -3,7 +3,7 @@
 from django import template
 
 from .. import activities as acts
-from ..views_activities import upcoming_for
+from ..views_activities import past_for, upcoming_for
 
 register = template.Library()
 
@@ -17,4 +17,5 @@ def people_served(project) -> int:
 @register.inclusion_tag("needs/activities/_project_panel.html", takes_context=True)
 def project_activities_panel(context, project):
     user = context["request"].user
-    return {"project": project, "upcoming": upcoming_for(project), "manager": acts.may_manage(user, project)}
+    return {"project": project, "upcoming": upcoming_for(project), "past": past_for(project),
+            "manager": acts.may_manage(user, project)}
