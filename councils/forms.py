@@ -6,7 +6,7 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from yishi.text import LineField, TextField
+from yishi.text import LineField
 
 from .enums import BoardTitle, SeatRole
 from .models import Council, ResidentGroup, SupervisoryBoard, User
@@ -105,32 +105,3 @@ class BoardSeatAssignForm(forms.Form):
 def default_closes_at(days: int = 7):
     """A round deadline people can remember: 20:00 Beijing time, ``days`` days from today."""
     return (timezone.localtime() + timedelta(days=days)).replace(hour=20, minute=0, second=0, microsecond=0)
-
-
-class BallotOpenForm(forms.Form):
-    """Open the community council's ballot on a submitted proposal (R7)."""
-
-    closes_at = local_datetime_field(_("表决截止时间"), help_text=_("北京时间。至少 5 分钟后，最长 60 天。"))
-
-
-class ProxyVoteForm(forms.Form):
-    """A paper vote entered by staff for a member without a phone (recorded as such)."""
-
-    account = AccountField(label=_("表决人账号（登录名或手机号）"))
-    choice = forms.ChoiceField(
-        label=_("选择"), widget=forms.RadioSelect,
-        choices=[("approve", _("赞成")), ("oppose", _("反对")), ("abstain", _("弃权"))],
-    )
-
-    def __init__(self, *args, **kwargs):
-        from proposals.forms import proxy_reason_fields
-
-        super().__init__(*args, **kwargs)
-        self.fields.update(proxy_reason_fields(required=True))
-
-
-class ProxyObjectionForm(forms.Form):
-    """A written objection entered by staff for a resident without a phone."""
-
-    account = AccountField(label=_("异议人账号（登录名或手机号）"))
-    text = TextField(label=_("异议内容"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))

@@ -172,3 +172,25 @@ def communities_in_scope(user, at=None):
         | Q(pk__in=seats.filter(board__community__isnull=False).values("board__community"))
         | Q(subdistrict__in=seats.filter(board__subdistrict__isnull=False).values("board__subdistrict"))
     ).distinct()
+
+
+def touches_community(user, community: Community, at=None) -> bool:
+    """Any membership in the community (or over it, from its subdistrict): used to tell 403 from 404.
+
+    A verified residency, a council seat or a community staff post in ``community``, a street-office
+    post over its subdistrict, or a seat on a board over it. Superusers touch every community.
+    """
+    if not _authenticated(user):
+        return False
+    if user.is_superuser:
+        return True
+    residency = current_residency(user, at)
+    if residency is not None and residency.group.community_id == community.pk:
+        return True
+    if Seat.objects.current(at).filter(user=user, council__community=community).exists():
+        return True
+    posts = StaffPost.objects.current(at).filter(user=user).filter(
+        Q(level=StaffLevel.COMMUNITY, community=community)
+        | Q(level=StaffLevel.SUBDISTRICT, subdistrict_id=community.subdistrict_id)
+    )
+    return posts.exists() or is_supervisor_of(user, community, at)

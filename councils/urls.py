@@ -2,13 +2,10 @@ from django.urls import path
 
 from . import views
 
+# The staff home and its ballot and notice actions are mounted in this namespace too, from
+# proposals/views/staff.py (yishi/urls.py): councils imports nothing from proposals.
 app_name = "councils"
 urlpatterns = [
-    path("staff/", views.staff_home, name="staff_home"),
-    path("staff/proposals/<int:pk>/ballot/", views.ballot_open, name="ballot_open"),
-    path("staff/ballots/<int:pk>/close/", views.ballot_close, name="ballot_close"),
-    path("staff/ballots/<int:pk>/proxy-vote/", views.proxy_vote, name="proxy_vote"),
-    path("staff/notices/<int:pk>/proxy-objection/", views.proxy_objection, name="proxy_objection"),
     path("staff/residents/", views.residents, name="residents"),
     path("staff/residents/register/", views.resident_register, name="resident_register"),
     path("staff/residents/<int:pk>/verify/", views.residency_verify, name="residency_verify"),

@@ -13,6 +13,7 @@ from django.forms import formset_factory
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from councils.forms import AccountField, local_datetime_field
 from councils.models import User
 from yishi.fields import PeopleChoiceField
 from yishi.text import LineField, TextField
@@ -254,8 +255,6 @@ class RoadshowForm(forms.Form):
                                          widget=forms.Textarea(attrs={"rows": 3}))
 
     def clean_presenter(self):
-        from councils.forms import AccountField
-
         return AccountField().clean(self.cleaned_data["presenter"])
 
 
@@ -283,3 +282,34 @@ class PublicFilterForm(forms.Form):
         self.fields["status"].choices = [("", _("全部状态"))] + [
             (s, ProposalStatus(s).label) for s in statuses
         ]
+
+
+# --------------------------------------------------------------------------- the community staff workbench
+# (proposals/views/staff.py; moved from councils so that councils imports nothing from proposals)
+
+
+class StaffBallotOpenForm(forms.Form):
+    """Staff open the community council's ballot on a submitted proposal (R7), from the staff home."""
+
+    closes_at = local_datetime_field(_("表决截止时间"), help_text=_("北京时间。至少 5 分钟后，最长 60 天。"))
+
+
+class ProxyVoteForm(forms.Form):
+    """A paper vote entered by staff for a member without a phone (recorded as such)."""
+
+    account = AccountField(label=_("表决人账号（登录名或手机号）"))
+    choice = forms.ChoiceField(
+        label=_("选择"), widget=forms.RadioSelect,
+        choices=[("approve", _("赞成")), ("oppose", _("反对")), ("abstain", _("弃权"))],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.update(proxy_reason_fields(required=True))
+
+
+class ProxyObjectionForm(forms.Form):
+    """A written objection entered by staff for a resident without a phone."""
+
+    account = AccountField(label=_("异议人账号（登录名或手机号）"))
+    text = TextField(label=_("异议内容"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from councils import urls as councils_urls
+from proposals.views import staff as staff_workbench
 from yishi import health
 
 admin.site.site_header = "议事 Yishi"
@@ -13,7 +15,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("portal.urls")),
-    path("", include("councils.urls")),
+    # One "councils" namespace for every community-staff page: residents and seats from councils,
+    # the workbench that shows ballots and notices from proposals (councils imports nothing from it).
+    path("", include((councils_urls.urlpatterns + staff_workbench.urlpatterns, "councils"))),
     path("", include("proposals.urls")),
     path("", include("funding.urls")),
     path("", include("notifications.urls")),
