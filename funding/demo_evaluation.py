@@ -16,9 +16,8 @@ from .models import Evaluation, EvaluatorAppointment
 EVALUATOR = ("evaluator", "彭立新", "成都市社区发展研究中心（第三方评估）")
 
 
-def seed_evaluation(b, back_gate_title: str) -> None:
+def seed_evaluation(b, back_gate_title: str, password: str) -> None:
     from needs.models import ServiceProject
-    from portal.demo import DEMO_PASSWORD
 
     proposal = Proposal.objects.filter(title=back_gate_title, status="settled").first()
     if proposal is None or Evaluation.objects.filter(proposal=proposal).exists():
@@ -26,7 +25,7 @@ def seed_evaluation(b, back_gate_title: str) -> None:
         return
     username, name, affiliation = EVALUATOR
     evaluator, _made = User.objects.get_or_create(
-        username=username, defaults={"full_name": name, "password": make_password(DEMO_PASSWORD)})
+        username=username, defaults={"full_name": name, "password": make_password(password)})
     jinyang = Subdistrict.objects.get(slug="jinyang")
     yulin = Subdistrict.objects.get(slug="yulin")
     with b.at(b.day(-10, 9)):

@@ -397,7 +397,7 @@ class DemoBuilder:
             seed_elections(self)
             needs_demo.seed(self)  # 三社联动: 玉东社区's needs, organisations, micro-grants (needs/demo.py)
             seed_foundation(self)  # 晋阳's community foundation: donations, two projects, monthly accounts
-            seed_evaluation(self, BACK_GATE_TITLE)  # R26: the evaluator's final evaluation of 北苑后门
+            seed_evaluation(self, BACK_GATE_TITLE, DEMO_PASSWORD)  # R26: the evaluator's final evaluation of 北苑后门
         self._date_notifications()
         return self.report
 

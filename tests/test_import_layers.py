@@ -23,7 +23,8 @@ ALLOWED = {
     "proposals": {"councils", "outbox", "yishi"},
     "elections": {"councils", "yishi"},
     "notifications": {"proposals", "councils", "outbox", "yishi"},
-    "funding": {"proposals", "councils", "notifications", "yishi"},
+    # needs and organisations: the performance evaluation of service projects (R26).
+    "funding": {"proposals", "councils", "notifications", "needs", "organisations", "yishi"},
     "needs": {"organisations", "councils", "notifications", "yishi"},
     "grants": {"funding", "organisations", "councils", "notifications", "yishi"},
     "api": {"funding", "proposals", "councils", "yishi"},
