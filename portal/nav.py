@@ -30,7 +30,7 @@ NAV = [
     (_("统计图表"), "funding:charts", lambda r, auth: r.street_staff or r.supervisor or r.superuser),
     (_("监督"), "funding:supervision", lambda r, auth: r.supervisor or r.superuser),
     (_("需求与服务"), "needs:ledger", lambda r, auth: auth),
-    (_("社区活动"), "needs:activities", lambda r, auth: True),
+    (_("社区活动"), "needs:activities", lambda r, auth: auth),
     (_("绩效评估"), "funding:evaluations", lambda r, auth: r.street_staff or r.superuser),
     (_("评估报告"), "funding:evaluation_report", lambda r, auth: r.street_staff or r.supervisor or r.superuser),
     (_("需求台账"), "needs:staff", lambda r, auth: r.community_staff),
