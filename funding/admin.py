@@ -158,3 +158,19 @@ class RefundAdmin(ReadOnlyAdmin):
     list_filter = ["cause"]
     list_select_related = ["contribution__proposal"]
     readonly_fields = [f.name for f in Refund._meta.fields]
+
+
+from .models import Evaluation, EvaluatorAppointment  # noqa: E402 — performance evaluation (R26)
+
+
+@admin.register(EvaluatorAppointment)
+class EvaluatorAppointmentAdmin(ReadOnlyAdmin):
+    list_display = ["user", "subdistrict", "affiliation", "appointed_at", "ended_at"]
+    list_select_related = ["user", "subdistrict"]
+
+
+@admin.register(Evaluation)
+class EvaluationAdmin(ReadOnlyAdmin):
+    list_display = ["recorded_at", "community", "proposal", "project", "stage", "evaluation_class", "total", "grade"]
+    list_filter = ["stage", "evaluation_class", "grade"]
+    list_select_related = ["community", "proposal", "project"]
