@@ -253,3 +253,15 @@ def test_r25_signup_is_not_gated_on_the_reminder_job():
     with time_machine.travel(activity.starts_at):
         ns.activity_checkin(signup=signup, actor=world.staff)
     assert not Notification.objects.filter(kind="activity_reminder").exists()
+
+
+def test_r25_reminder_task_runs_the_service():
+    from needs.tasks import remind_activities
+
+    world, project, _org = _world()
+    activity = _publish(world, project, days=1)
+    ns.activity_signup(activity=activity, resident=world.residents[0])
+    with time_machine.travel(activity.starts_at - timedelta(hours=20)):
+        remind_activities()
+        remind_activities()  # twice: still one reminder
+    assert Notification.objects.filter(kind="activity_reminder", user=world.residents[0]).count() == 1
