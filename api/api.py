@@ -8,15 +8,16 @@ through the cache (``yishi.cache.DegradingRedisCache`` falls open when Redis
 is away, so the API keeps answering). ETags, CORS and caching headers are added
 around every view in ``api.urls``.
 
-Other public resources (needs, service projects, organisations, micro-grant
-awards, election results) get a router of their own here when their apps land:
-``api.add_router("/needs", needs_router)``.
+The 三社联动 half (needs, service projects, organisations, micro-grant calls and
+awards, election results) is published the same way, each as a list and a detail
+(``resource`` below registers both).
 """
 
 from datetime import date, datetime, time
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, Sum
+from django.db.models import Avg, Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from ninja import NinjaAPI, Query, Router, Schema
@@ -24,7 +25,11 @@ from ninja.pagination import PageNumberPagination, paginate
 from ninja.throttling import AnonRateThrottle
 
 from councils.models import Community, Council, ResidentGroup, Seat
+from elections.models import Candidate, Election, ElectionRound
 from funding.models import Donation, Fund, LedgerEntry
+from grants.models import GrantApplication, GrantAward, GrantCall
+from needs.models import Claim, Need, NeedSupport, ServiceProject, ServiceRating, ServiceRecord
+from organisations.models import Organisation
 from proposals.enums import ProposalStatus as S
 from proposals.models import Ballot, Notice, Proposal
 
@@ -41,8 +46,9 @@ api = NinjaAPI(
     description=(
         "Read-only public data of the neighbourhood councils: communities, groups, councils, proposals "
         "from their public notice on, notices, ballot outcomes, fund ledgers and donations (names only "
-        "with the donor's consent). Never published: phone numbers, addresses, contributors' names, "
-        "names of donors without consent, drafts, who voted or how."
+        "with the donor's consent), needs (never who raised them), service projects, organisations, micro-grant "
+        "calls and awards, election results. Never published: phone numbers, addresses, contributors' names, "
+        "names of donors without consent, who raised a need, drafts, who voted or how, ballot papers or the roll."
     ),
     urls_namespace="api-v1",
     throttle=[AnonRateThrottle(getattr(settings, "API_THROTTLE_RATE", "600/m"))],
@@ -168,6 +174,106 @@ def donation_list(request, filters: Query[Filters]):
     """Donations to community foundations; the donor's name only with consent, otherwise the kind of donor."""
     qs = Donation.objects.select_related("fund").order_by("pk")
     return narrow(qs, filters, community="fund__community_id", when="paid_on", is_date=True)
+
+
+# --------------------------------------------------------------------------- the 三社联动 half (R16–R20)
+
+
+def resource(path: str, schema, queryset, *, name: str, tag: str, community: str, when: str, is_date=False,
+             distinct=False):
+    """Register ``GET path`` (a filtered, paginated list) and ``GET path/{item_id}`` (one row) for ``queryset()``.
+
+    ``community`` and ``when`` are the lookups the ``community`` and ``since``/``until``
+    filters apply to; a row outside ``queryset()`` (unpublished) is not found by id either.
+    """
+
+    def listing(request, filters: Query[Filters]):
+        qs = narrow(queryset(), filters, community=community, when=when, is_date=is_date)
+        return qs.distinct() if distinct else qs  # a many-to-many filter would repeat rows
+
+    def detail(request, item_id: int):
+        row = queryset().filter(pk=item_id).first()
+        if row is None:
+            raise Http404
+        return row
+
+    listing.__name__, detail.__name__ = f"{name}_list", f"{name}_detail"
+    listing.__doc__ = detail.__doc__ = schema.__doc__
+    router.get(path, response=list[schema], tags=[tag])(paged(listing))
+    router.get(f"{path}/{{item_id}}", response=schema, tags=[tag])(detail)
+
+
+def _total(model, field: str, *, to: str = "project", function=Sum, output=None, **filters):
+    """A per-row aggregate of a related table as a subquery (no join fan-out between two aggregates)."""
+    rows = model.objects.filter(**{to: OuterRef("pk")}, **filters).order_by().values(to)
+    return Subquery(rows.annotate(v=function(field)).values("v")[:1], output_field=output)
+
+
+def public_needs():
+    return Need.objects.select_related("project").annotate(
+        support_count=Coalesce(_total(NeedSupport, "pk", to="need", function=Count, output=IntegerField()), 0)
+    ).order_by("pk")
+
+
+def public_projects():
+    claims = Claim.objects.select_related("organisation").order_by("claimed_at", "pk")
+    return ServiceProject.objects.annotate(
+        served_sum=_total(ServiceRecord, "people_served"),
+        hours_sum=_total(ServiceRecord, "hours"),
+        rating_count=_total(ServiceRating, "pk", function=Count, output=IntegerField()),
+        rating_avg=_total(ServiceRating, "stars", function=Avg),
+    ).prefetch_related(
+        Prefetch("claims", queryset=claims), Prefetch("needs", queryset=Need.objects.only("pk", "project_id"))
+    ).order_by("pk")
+
+
+def public_organisations():
+    return Organisation.objects.prefetch_related(
+        Prefetch("communities", queryset=Community.objects.only("pk"))
+    ).order_by("pk")
+
+
+def public_calls():
+    return GrantCall.objects.annotate(
+        application_count=_total(GrantApplication, "pk", to="call", function=Count, output=IntegerField()),
+        award_count=_total(GrantAward, "pk", to="call", function=Count, output=IntegerField()),
+        awarded_sum=_total(GrantAward, "amount", to="call"),
+        matched_sum=_total(GrantAward, "application__matched", to="call"),
+        served_sum=_total(GrantAward, "people_served", to="call"),
+    ).order_by("pk")
+
+
+def public_awards():
+    return GrantAward.objects.select_related("call", "application__organisation").order_by("pk")
+
+
+def public_elections():
+    """Elections with at least one counted round, with those rounds only (never a paper or the roll)."""
+    counted = ElectionRound.objects.filter(closed_at__isnull=False).order_by("number").prefetch_related(
+        Prefetch("candidates", queryset=Candidate.objects.select_related("user"))
+    )
+    return (
+        Election.objects.filter(rounds__closed_at__isnull=False).distinct()
+        .select_related("council", "board")
+        .prefetch_related(
+            Prefetch("candidates", queryset=Candidate.objects.select_related("user")),
+            Prefetch("rounds", queryset=counted, to_attr="counted_rounds"),
+        ).order_by("pk")
+    )
+
+
+resource("/needs", out.NeedOut, public_needs, name="need", tag="needs",
+         community="community_id", when="raised_at")
+resource("/projects", out.ServiceProjectOut, public_projects, name="project", tag="needs",
+         community="community_id", when="listed_at")
+resource("/organisations", out.OrganisationOut, public_organisations, name="organisation", tag="organisations",
+         community="communities__id", when="registered_at", distinct=True)
+resource("/grant-calls", out.GrantCallOut, public_calls, name="grant_call", tag="grants",
+         community="community_id", when="opened_at")
+resource("/grant-awards", out.GrantAwardOut, public_awards, name="grant_award", tag="grants",
+         community="call__community_id", when="awarded_at")
+resource("/elections", out.ElectionOut, public_elections, name="election", tag="elections",
+         community="community_id", when="closes_at")
 
 
 api.add_router("/", router)

@@ -16,7 +16,7 @@ from funding.models import Donation, LedgerEntry
 from proposals.models import Ballot, Notice
 
 from . import schemas as out
-from .api import published_proposals
+from .api import public_awards, public_calls, public_elections, public_needs, public_projects, published_proposals
 
 
 def _year_range(year):
@@ -39,6 +39,16 @@ def _datasets(community: Community, year: int):
             fund__community=community, fund__year=year).order_by("fund_id", "seq")),
         "donations": (out.DonationOut, Donation.objects.select_related("fund").filter(
             fund__community=community, fund__year=year).order_by("pk")),
+        "needs": (out.NeedOut, public_needs().filter(
+            community=community, raised_at__gte=start, raised_at__lt=end)),
+        "projects": (out.ServiceProjectOut, public_projects().filter(
+            community=community, listed_at__gte=start, listed_at__lt=end)),
+        "grant_calls": (out.GrantCallOut, public_calls().filter(
+            community=community, opened_at__gte=start, opened_at__lt=end)),
+        "grant_awards": (out.GrantAwardOut, public_awards().filter(
+            call__community=community, awarded_at__gte=start, awarded_at__lt=end)),
+        "elections": (out.ElectionOut, public_elections().filter(
+            community=community, closes_at__gte=start, closes_at__lt=end)),
     }
 
 

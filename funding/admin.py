@@ -1,10 +1,18 @@
 """Funding records in the Django admin.
 
 A fund is opened only through the service (street-office staff); its configuration
-(cap, negative list) may be edited here; money records
+(cap, negative list, a foundation's managers) may be edited here; money records
 are read-only: every movement goes through ``funding.services`` so that it is
 checked, hash-chained and on the proposal's history. Ledger entries can never
 be added, changed or deleted here.
+
+Donations (R21) are read-only too: recording one takes the next gap-free receipt
+number and writes its ledger entry, a correction is a reversing entry with a
+reason (both on the foundation's manage page). The changelist shows the donor
+as the public pages do — the name only with consent —; the change page shows
+the recorded name to staff, as the receipt and the staff pages do. Designated
+draws, receipt counters and posted monthly accounts are the ledger's companions
+and never change here either.
 """
 
 from django import forms
@@ -18,8 +26,15 @@ from .models import (
     Bid,
     BudgetReview,
     Contribution,
+    Donation,
     Fund,
+    HistoryCheckpoint,
+    HistoryFinding,
+    HistoryRun,
     LedgerEntry,
+    MonthlyAccount,
+    PurposeDraw,
+    ReceiptCounter,
     Refund,
     Settlement,
 )
@@ -64,7 +79,16 @@ class FundForm(forms.ModelForm):
 
     class Meta:
         model = Fund
-        fields = ["community", "year", "kind", "share_cap_percent", "negative_list"]
+        fields = ["community", "year", "kind", "share_cap_percent", "negative_list", "managers"]
+
+    def clean_managers(self):
+        from .enums import FundKind
+
+        managers = self.cleaned_data.get("managers")
+        kind = self.instance.kind if self.instance.pk else self.cleaned_data.get("kind")
+        if managers and kind != FundKind.FOUNDATION:
+            raise forms.ValidationError(_("只有社区基金有基金管理人。"))
+        return managers
 
 
 @admin.register(Fund)
@@ -74,6 +98,7 @@ class FundAdmin(admin.ModelAdmin):
     list_filter = ["kind", "year", "community__subdistrict"]
     search_fields = ["community__name"]
     readonly_fields = ["balance", "reserved", "available", "created_at", "created_by"]
+    filter_horizontal = ["managers"]
     inlines = [LedgerEntryInline]
 
     def has_add_permission(self, request):
@@ -158,6 +183,89 @@ class RefundAdmin(ReadOnlyAdmin):
     list_filter = ["cause"]
     list_select_related = ["contribution__proposal"]
     readonly_fields = [f.name for f in Refund._meta.fields]
+
+
+# --------------------------------------------------------------------------- community foundations (R21)
+
+
+@admin.register(Donation)
+class DonationAdmin(ReadOnlyAdmin):
+    list_display = ["receipt", "fund", "donor_kind", "donor", "amount", "method", "paid_on", "purpose", "reversed"]
+    list_filter = ["donor_kind", "method", "publish_name", ("reversed_at", admin.EmptyFieldListFilter),
+                   "fund__year", "fund__community"]
+    list_select_related = ["fund__community", "purpose_proposal"]
+    search_fields = ["=receipt_no", "fund__community__name", "purpose_proposal__title"]
+    date_hierarchy = "paid_on"
+    readonly_fields = [f.name for f in Donation._meta.fields]
+
+    def get_search_results(self, request, queryset, search_term):
+        # "2026-0007", as printed on the receipt: the fund's year and the number.
+        year, dash, number = search_term.strip().partition("-")
+        if dash and year.isdigit() and number.isdigit():
+            return queryset.filter(fund__year=int(year), receipt_no=int(number)), False
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description=_("收据号"), ordering="receipt_no")
+    def receipt(self, obj):
+        return obj.receipt_number
+
+    @admin.display(description=_("捐赠人（公开显示）"))
+    def donor(self, obj):
+        return obj.public_name  # the name only with the donor's consent, as on every public page
+
+    @admin.display(description=_("指定用途"))
+    def purpose(self, obj):
+        from .foundation import purpose_label
+
+        key = obj.purpose_key
+        return purpose_label(key, {obj.purpose_proposal_id: obj.purpose_proposal.title} if obj.purpose_proposal_id
+                             else None) if key else "—"
+
+    @admin.display(description=_("已冲正"), boolean=True)
+    def reversed(self, obj):
+        return obj.reversed_at is not None
+
+
+@admin.register(PurposeDraw)
+class PurposeDrawAdmin(ReadOnlyAdmin):
+    list_display = ["fund", "entry", "proposal", "purpose_category", "purpose_proposal", "amount"]
+    list_filter = ["purpose_category", "fund__community"]
+    list_select_related = ["fund__community", "entry__fund__community", "proposal", "purpose_proposal"]
+    readonly_fields = [f.name for f in PurposeDraw._meta.fields]
+
+
+@admin.register(MonthlyAccount)
+class MonthlyAccountAdmin(ReadOnlyAdmin):
+    """Posted accounts are frozen: the chain head printed on them is checked against the ledger."""
+
+    list_display = ["fund", "month", "chain_seq", "generated_at"]
+    list_filter = ["fund__community", "fund__year"]
+    list_select_related = ["fund__community"]
+    readonly_fields = [f.name for f in MonthlyAccount._meta.fields]
+
+
+@admin.register(ReceiptCounter)
+class ReceiptCounterAdmin(ReadOnlyAdmin):
+    """The last receipt number of a fund; changing it would skip or repeat numbers."""
+
+    list_display = ["fund", "last_no"]
+    list_select_related = ["fund__community"]
+    readonly_fields = ["fund", "last_no"]
+
+
+@admin.register(HistoryCheckpoint)
+class HistoryCheckpointAdmin(ReadOnlyAdmin):
+    list_display = ["__str__"]
+
+
+@admin.register(HistoryRun)
+class HistoryRunAdmin(ReadOnlyAdmin):
+    list_display = ["__str__"]
+
+
+@admin.register(HistoryFinding)
+class HistoryFindingAdmin(ReadOnlyAdmin):
+    list_display = ["__str__"]
 
 
 from .models import Evaluation, EvaluatorAppointment  # noqa: E402 — performance evaluation (R26)

@@ -3,8 +3,9 @@
 Called with one line from ``portal.demo.DemoBuilder.build``. A year of donations
 (residents, a local unit, an enterprise, anonymous givers; money for the elderly
 and free money; one duplicate reversed), two 南苑 projects paid from the
-foundation (one with the elderly money), and the monthly public accounts of
-every month that has ended. Every step goes through the services at its own
+foundation (one with the elderly money), a micro-grant call for cultural
+activities funded by the money a school gave for culture, and the monthly
+public accounts of every month that has ended. Every step goes through the services at its own
 time; a step that would fall after "now" is left out, and running it again
 adds nothing.
 """
@@ -72,7 +73,8 @@ def seed_foundation(b) -> Fund | None:
         return fund
     # Each ledger step at its own time, in time order across donations, projects and accounts,
     # so the fund's chain runs forward (seq order = time order).
-    steps = _donations(b, fund, staff, end) + _projects(b, fund, end) + _accounts(b, fund)
+    steps = _donations(b, fund, staff, end) + _projects(b, fund, end) + _culture_call(b, fund, staff, end)
+    steps += _accounts(b, fund)
     for when, step in sorted(steps, key=lambda s: s[0]):
         with b.at(when):
             step()
@@ -134,6 +136,24 @@ def _projects(b, fund, end) -> list:
         steps.append((start + timedelta(days=40), lambda p=p: fs.funds_release(
             proposal=p, actor=b.u("jinyang_finance"))))
     return steps
+
+
+def _culture_call(b, fund, staff, end) -> list:
+    """A micro-grant call for cultural activities whose pool is the 1500 yuan given for culture (R19 × R21)."""
+    when = b.case(10, 8, 10)
+    if when > end:
+        return []
+
+    def open_call():
+        from grants.services import grant_call_open
+
+        close = when + timedelta(days=14)
+        grant_call_open(
+            community=fund.community, fund=fund, actor=staff, title="晋阳社区文体活动微创投", pool="1500.00",
+            cap="750.00", applications_close=close, ends_on=date(fund.year, 12, 31), purpose=Category.CULTURE,
+        )
+
+    return [(when, open_call)]
 
 
 def _accounts(b, fund) -> list:

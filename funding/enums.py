@@ -9,6 +9,9 @@ money the wrong way.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# A designated purpose (R21) is a project category; apps above funding (grants) name it through here.
+from proposals.enums import Category as PurposeCategory  # noqa: E402,F401
+
 
 class FundKind(models.TextChoices):
     PUBLIC_SERVICE = "public_service", _("公服资金")

@@ -9,7 +9,8 @@ two recordings never share one. A mistake is reversed by a CORRECTION entry.
 Designated money (a donation for a category or a proposal) is spent only on
 its purpose: when a project reserves money from a foundation, it may use the
 fund's free money and the money designated for its own proposal or category,
-never another purpose's (``draw_for_reservation``). Lock order: proposal row,
+never another purpose's (``draw_plan``); a micro-grant call for a category
+likewise (``grant_draw_plan``), its draws written against its ledger entries. Lock order: proposal row,
 fund row, counter row.
 """
 
@@ -187,6 +188,74 @@ def give_back_draws(*, fund: Fund, proposal: Proposal, entry: LedgerEntry, amoun
             remaining -= part
 
 
+# --------------------------------------------------------------------------- micro-grant calls
+
+
+def grant_draw_plan(*, fund: Fund, category: str, pool: Decimal) -> list:
+    """R21 for a micro-grant call on a foundation: the designated money its pool takes.
+
+    Call with the fund lock held, before the pool's reservation is written; then
+    ``grant_draws_record`` with the plan and the reservation entry. A call for a
+    category (``category``, a ``proposals.enums.Category`` value, or "" for none)
+    uses the money designated for that category first, then free money; never
+    another purpose's. Refused with the reason when that is not enough: how much
+    the call's purpose and the free money hold, and which purposes hold the rest.
+    """
+    lefts = purpose_left(fund)
+    own: PurposeKey | None = ("category", category) if category else None
+    designated = lefts[own]["left"] if own in lefts and lefts[own]["left"] > 0 else ZERO
+    free = free_available(fund, lefts)
+    if pool > free + designated:
+        held = [(k, row["left"]) for k, row in lefts.items() if k != own and row["left"] > 0]
+        held_text = "、".join(
+            _("%(purpose)s %(amount)s 元") % {"purpose": purpose_label(k), "amount": money(v)} for k, v in held
+        )
+        raise DomainError(
+            _(
+                "%(fund)s能用于这次微创投的只有 %(usable)s 元（指定用于%(purpose)s的 %(designated)s 元，"
+                "不限用途的 %(free)s 元），资金池需要 %(pool)s 元。指定用途的捐赠只能用于指定的用途"
+                "（%(held)s），不能用于这次微创投。"
+            )
+            % {"fund": fund, "usable": money(free + designated), "purpose": purpose_label(own) if own else _("本方向"),
+               "designated": money(designated), "free": money(free), "pool": money(pool),
+               "held": held_text or _("无")},
+            code="designated",
+        )
+    part = min(designated, pool)
+    return [(own, part)] if part > 0 else []
+
+
+def grant_draws_record(*, fund: Fund, entry: LedgerEntry, plan: list) -> None:
+    """Write the designated parts of a call's pool against its reservation entry (no proposal)."""
+    for key, part in plan:
+        _draw(fund=fund, entry=entry, proposal=None, key=key, amount=part)
+
+
+def grant_give_back(*, fund: Fund, entry: LedgerEntry, call_entries: list[int], still_used: Decimal) -> Decimal:
+    """Give designated money back to its purpose when a call returns money (a refund, the closing return).
+
+    The call's payments count against its designated money first (every yuan it
+    pays serves the purpose the donors chose), so designated money comes back only
+    when what the call still holds or has spent, ``still_used``, falls below what
+    it drew. ``call_entries``: the call's ledger entries so far (its draws are on
+    them). Returns the amount given back.
+    """
+    rows = (
+        PurposeDraw.objects.filter(fund=fund, entry_id__in=call_entries)
+        .values("purpose_category", "purpose_proposal")
+        .annotate(total=Sum("amount"))
+    )
+    given_back = ZERO
+    for row in rows:
+        net = row["total"]
+        back = net - max(min(net, still_used), ZERO)
+        if back > 0:
+            _draw(fund=fund, entry=entry, proposal=None, key=_key(row["purpose_category"], row["purpose_proposal"]),
+                  amount=-back)
+            given_back += back
+    return given_back
+
+
 # --------------------------------------------------------------------------- donations
 
 
@@ -351,7 +420,8 @@ def monthly_figures(fund: Fund, month: date) -> dict:
 
     opening + income − spending + corrections = closing, where income is by
     donor kind (a reversal counts against the kind it reverses), spending is by
-    project (releases, less savings returned), and other corrections stand alone.
+    project (releases, less savings returned) plus one row for micro-grants (payments,
+    less refunds), and other corrections stand alone.
     """
     start, end = month_bounds(month)
     entries = list(
@@ -373,7 +443,7 @@ def monthly_figures(fund: Fund, month: date) -> dict:
     )
     income = {kind: ZERO for kind in DonorKind.values}
     income["other"] = ZERO
-    spending: dict[int, dict] = {}
+    spending: dict[int | str, dict] = {}
     other_corrections = ZERO
     donors: list[dict] = []
     count = 0
@@ -393,6 +463,10 @@ def monthly_figures(fund: Fund, month: date) -> dict:
         elif e.kind in (EntryKind.RELEASE, EntryKind.SAVINGS_RETURN):
             row = spending.setdefault(e.proposal_id, {"proposal": e.proposal_id, "title": e.proposal.title,
                                                       "amount": ZERO})
+            row["amount"] -= e.balance_delta
+        elif e.kind in (EntryKind.GRANT_PAYMENT, EntryKind.GRANT_REFUND):
+            # Micro-grants paid from the foundation, less the unspent money grantees returned.
+            row = spending.setdefault("grants", {"proposal": None, "title": _("公益微创投资助"), "amount": ZERO})
             row["amount"] -= e.balance_delta
     income_total = sum(income.values(), ZERO)
     spending_total = sum((row["amount"] for row in spending.values()), ZERO)

@@ -718,10 +718,11 @@ def public_donor_label(donor_kind: str) -> str:
 
 
 class PurposeDraw(models.Model):
-    """Designated money a project took from a foundation (R21), or gave back (negative).
+    """Designated money a project or a micro-grant call took from a foundation (R21), or gave back (negative).
 
     Written with the ledger entry that moved the money: a reservation draws, a
-    cancelled reservation or a savings return gives back. Per purpose,
+    cancelled reservation or a savings return gives back (for a call: its pool
+    reservation draws, a grantee's refund or the closing return gives back). Per purpose,
     left = donations given − Σ draws; the fund's free money is what is
     available beyond every purpose's left.
     """
@@ -729,8 +730,9 @@ class PurposeDraw(models.Model):
     fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="purpose_draws", verbose_name=_("基金"))
     entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="purpose_draws",
                               verbose_name=_("流水"))
-    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="purpose_draws",
-                                 verbose_name=_("使用的议案"))
+    # The proposal that used the money; empty when a micro-grant call drew it (the entry is the call's).
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="purpose_draws", verbose_name=_("使用的议案"))
     purpose_category = models.CharField(_("指定用途类别"), max_length=24, choices=Category.choices, blank=True)
     purpose_proposal = models.ForeignKey(
         Proposal, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("指定用于议案"),
@@ -751,7 +753,7 @@ class PurposeDraw(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.proposal} · {self.amount}"
+        return f"{self.proposal or self.entry} · {self.amount}"
 
 
 class MonthlyAccount(models.Model):

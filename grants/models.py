@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from councils.models import Community
+from funding.enums import PurposeCategory
 from funding.models import Fund, LedgerEntry
 from organisations.models import Organisation
 from yishi.history import AppendOnlyQuerySet
@@ -29,6 +30,9 @@ class GrantCall(models.Model):
                                   verbose_name=_("社区"))
     fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="grant_calls", verbose_name=_("资金账户"))
     title = models.CharField(_("名称"), max_length=80)
+    # R21: a call for a category may use foundation money designated for that category.
+    purpose_category = models.CharField(_("资助方向"), max_length=24, choices=PurposeCategory.choices,
+                                        blank=True, db_default="", default="")
     pool = models.DecimalField(_("资金池"), **MONEY)
     cap = models.DecimalField(_("单个项目上限"), **MONEY)
     applications_close = models.DateTimeField(_("申请截止"))

@@ -7,6 +7,11 @@ many arrive at once. Money moves only as ledger entries: the pool is reserved
 when the call opens (GRANT_RESERVATION), each tranche is a GRANT_PAYMENT,
 money a grantee did not spend of the first tranche comes back as GRANT_REFUND,
 and closing cancels what is left of the reservation (GRANT_RESERVATION_CANCEL).
+A call on a community foundation (R21) may use the foundation's free money and
+the money donors designated for the call's purpose (``purpose_category``),
+never another purpose's; the designated part is written as ``PurposeDraw`` rows
+against the call's ledger entries, so the foundation's given / spent / left per
+purpose stays true (``funding.foundation.grant_draw_plan``).
 A refusal raises ``DomainError`` with a sentence a person can act on and
 changes nothing.
 """
@@ -20,7 +25,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from councils import policies
-from funding.enums import EntryKind
+from funding import foundation
+from funding.enums import EntryKind, FundKind, PurposeCategory
 from funding.ledger import entry_write, fund_sums, lock_fund
 from funding.models import ZERO, Fund
 from funding.selectors import money
@@ -138,9 +144,17 @@ def paid_sum(call: GrantCall) -> Decimal:
 
 
 def grant_call_open(*, community, fund: Fund, actor, title: str, pool, cap, applications_close: datetime,
-                    ends_on: date) -> GrantCall:
-    """Community staff open a call; its pool is reserved on ``fund`` (one of the community's funds)."""
+                    ends_on: date, purpose: str | None = None) -> GrantCall:
+    """Community staff open a call; its pool is reserved on ``fund`` (one of the community's funds).
+
+    ``purpose``: a ``funding.enums.PurposeCategory`` (project category) value the call is for (or none). On a
+    community foundation the pool may draw the money designated for that purpose
+    and the free money, never money designated for anything else (R21).
+    """
     _require_staff(actor, community, _("发布微创投"))
+    purpose = (purpose or "").strip()
+    if purpose and purpose not in PurposeCategory.values:
+        raise DomainError(_("资助方向应为一个项目类别。"))
     title = _text(title, _("名称"), 80)
     pool = _money(pool, _("资金池"))
     cap = _money(cap, _("单个项目上限"))
@@ -168,15 +182,38 @@ def grant_call_open(*, community, fund: Fund, actor, title: str, pool, cap, appl
                 % {"fund": str(fund), "available": money(available), "pool": money(pool)},
                 code="shortfall",
             )
+        plan = foundation.grant_draw_plan(fund=fund, category=purpose, pool=pool) if (
+            fund.kind == FundKind.FOUNDATION) else []
+        memo = _("微创投“%(title)s”资金池") % {"title": title}
+        designated = sum((part for _key, part in plan), ZERO)
+        if designated:
+            memo += _("，其中指定用于%(purpose)s的捐赠 %(amount)s 元") % {
+                "purpose": foundation.purpose_label(("category", purpose)), "amount": money(designated)}
         entry = entry_write(fund=fund, kind=EntryKind.GRANT_RESERVATION, reserved_delta=pool, actor=actor,
-                            memo=_("微创投“%(title)s”资金池") % {"title": title})
+                            memo=memo)
+        foundation.grant_draws_record(fund=fund, entry=entry, plan=plan)
         call = GrantCall.objects.create(
-            community=community, fund=fund, title=title, pool=pool, cap=cap,
+            community=community, fund=fund, title=title, purpose_category=purpose, pool=pool, cap=cap,
             applications_close=applications_close, ends_on=ends_on, opened_by=actor, reservation_entry=entry,
         )
         _event(call=call, kind=K.CALL_OPENED, actor=actor, to_status=CallStatus.OPEN,
-               data={"pool": format(pool, "f"), "cap": format(cap, "f"), "entry": entry.pk})
+               data={"pool": format(pool, "f"), "cap": format(cap, "f"), "entry": entry.pk,
+                     **({"purpose": purpose, "designated": format(designated, "f")} if purpose else {})})
         return call
+
+
+def _give_back_designated(call: GrantCall, fund: Fund, entry) -> None:
+    """After a refund or the closing return: designated money the call no longer uses goes back to its purpose."""
+    if fund.kind != FundKind.FOUNDATION or not call.purpose_category:
+        return  # only such calls draw designated money
+    awards = GrantAward.objects.filter(call=call)
+    refunds = list(awards.filter(refund_entry__isnull=False).values_list("refund_entry_id", "refund_entry__balance_delta"))
+    returned = sum((amount for _pk, amount in refunds), ZERO)
+    entries = [call.reservation_entry_id, *(pk for pk, _amount in refunds)]
+    if call.return_entry_id:
+        entries.append(call.return_entry_id)
+        returned += -call.return_entry.reserved_delta
+    foundation.grant_give_back(fund=fund, entry=entry, call_entries=entries, still_used=call.pool - returned)
 
 
 def grant_apply(*, call: GrantCall, actor, title: str, plan: str, amount, matched,
@@ -431,6 +468,8 @@ def grant_report_accept(*, award: GrantAward, actor) -> GrantAward:
             data["refund"] = format(back, "f")
         award.status, award.accepted_by, award.accepted_at = AwardStatus.ACCEPTED, actor, timezone.now()
         award.save(update_fields=["status", "accepted_by", "accepted_at", "final_payment", "refund_entry"])
+        if award.refund_entry_id:
+            _give_back_designated(call, fund, award.refund_entry)
         _event(call=call, kind=K.REPORT_ACCEPTED, actor=actor, application=award.application, award=award,
                from_status=AwardStatus.REPORTED, to_status=AwardStatus.ACCEPTED, data=data)
         return award
@@ -464,6 +503,8 @@ def grant_call_close(*, call: GrantCall, actor) -> GrantCall:
             )
         call.status, call.closed_by, call.closed_at = CallStatus.CLOSED, actor, timezone.now()
         call.save(update_fields=["status", "closed_by", "closed_at", "return_entry"])
+        if call.return_entry_id:
+            _give_back_designated(call, fund, call.return_entry)
         GrantApplication.objects.filter(call=call, status=ApplicationStatus.SUBMITTED).update(
             status=ApplicationStatus.NOT_AWARDED
         )
