@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('councils', '0002_user_birth_date'),
-        ('funding', '0005_foundation_donations'),
+        ('funding', '0006_designated_grants'),
         ('needs', '0003_activities'),
         ('proposals', '0005_speed_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
