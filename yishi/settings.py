@@ -401,3 +401,6 @@ if CELERY_TASK_ALWAYS_EAGER:
     # Tasks run inside the request (the demo, tests): a line per successful task is noise there;
     # a real worker keeps logging them. Failures are still logged at ERROR.
     LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}
+
+# scripts/bench.sh: serve /bench/trivial, the ceiling every page is measured against.
+YISHI_BENCH = env_bool("YISHI_BENCH", False)

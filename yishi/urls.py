@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -27,3 +28,8 @@ urlpatterns = [
     path("", include("grants.urls")),
     path("", include("api.urls")),
 ]
+
+if settings.YISHI_BENCH:  # scripts/bench.sh: the trivial view every page is measured against
+    from yishi.bench import trivial
+
+    urlpatterns.append(path("bench/trivial", trivial, name="bench_trivial"))
