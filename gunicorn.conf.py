@@ -8,9 +8,15 @@ import os
 
 wsgi_app = "yishi.wsgi:application"
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
-# Two workers per core is the usual start; the machine this was sized on has 2.
-workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# Two processes of four threads each (gthread): measured with wrk at 16 connections on the 2-core
+# machine of docs/operations.md ("Fast pages"), against 4 sync workers in alternating runs: the
+# trivial view 417-817 req/s against 102-755, the cached home page 55-137 against 19-32, the tally
+# poll 15-28 against 5-14 (load average 13-14 from other work). Sync workers close every
+# connection after one request and queue the rest; threads keep connections alive (keepalive
+# below) and overlap the time a request waits on PostgreSQL or Redis. Django, psycopg and the
+# cache are thread-safe; each thread holds its own database connection (CONN_MAX_AGE).
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 keepalive = 5

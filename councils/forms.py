@@ -1,5 +1,6 @@
 """Forms for the community-staff pages. Forms check shape; services check the rules."""
 
+import re
 from datetime import timedelta
 
 from django import forms
@@ -9,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from yishi.text import LineField
 
 from .enums import BoardTitle, SeatRole
-from .models import Council, ResidentGroup, SupervisoryBoard, User
+from .models import Council, ResidentGroup, Residency, SupervisoryBoard, User
 
 DATETIME_INPUT = "%Y-%m-%dT%H:%M"
 
@@ -58,6 +59,81 @@ class AccountField(LineField):
         return users[0]
 
 
+NAME_SEPARATORS = re.compile(r"[\s,，、;；]+")
+
+
+def in_scope(residents, value: str) -> list:
+    """At most two accounts among ``residents`` (a User queryset) whose login name or phone is ``value``;
+    the login name first."""
+    users = list(residents.filter(Q(username=value) | Q(phone=value), is_active=True).distinct()[:3])
+    exact = [u for u in users if u.username == value]
+    return exact[:1] or users[:2]
+
+
+class ResidentField(LineField):
+    """A resident picked by login name or phone, looked up only among ``residents`` (set by the form,
+    e.g. a community's verified residents). An account that does not exist and one outside the scope
+    get the same answer, so the field tells nobody who lives elsewhere."""
+
+    default_error_messages = {
+        "missing": _("在%(scope)s的已核实居民中找不到“%(value)s”。请核对登录名或手机号。"),
+        "ambiguous": _("有多位居民使用手机号“%(value)s”，请改填登录名。"),
+    }
+
+    def __init__(self, *, residents=None, scope="", **kwargs):
+        kwargs.setdefault("max_length", 150)
+        super().__init__(**kwargs)
+        self.residents, self.scope = residents, scope
+
+    def within(self, community, residents=None) -> None:
+        """Look names up among ``residents`` (default: the community's current verified residents)."""
+        if residents is None and community is not None:
+            residents = User.objects.filter(residencies__in=Residency.objects.current().filter(
+                group__community=community, verified_at__isnull=False))
+        self.residents, self.scope = residents, community.name if community is not None else ""
+
+    def find(self, value: str):
+        users = in_scope(self.residents if self.residents is not None else User.objects.none(), value)
+        if not users:
+            raise forms.ValidationError(self.error_messages["missing"], code="missing",
+                                        params={"scope": self.scope, "value": value})
+        if len(users) > 1:
+            raise forms.ValidationError(self.error_messages["ambiguous"], code="ambiguous", params={"value": value})
+        return users[0]
+
+    def clean(self, value):
+        value = super().clean(value)
+        return self.find(value) if value else None
+
+
+class ResidentsField(ResidentField):
+    """Several residents, login names or phones separated by spaces or commas; at most ``most`` of them,
+    each looked up as ``ResidentField`` does. Every name not found is said at once."""
+
+    def __init__(self, *, most=10, **kwargs):
+        kwargs.setdefault("max_length", 400)
+        super().__init__(**kwargs)
+        self.most = most
+
+    def clean(self, value):
+        value = LineField.clean(self, value)
+        names = list(dict.fromkeys(n for n in NAME_SEPARATORS.split(value or "") if n))
+        if len(names) > self.most:
+            raise forms.ValidationError(_("最多填写 %(n)d 位居民。") % {"n": self.most}, code="too_many")
+        people, missing = [], []
+        for name in names:
+            try:
+                people.append(self.find(name))
+            except forms.ValidationError as exc:
+                if exc.code != "missing":
+                    raise
+                missing.append(name)
+        if missing:
+            raise forms.ValidationError(self.error_messages["missing"], code="missing",
+                                        params={"scope": self.scope, "value": "”“".join(missing)})
+        return list(dict.fromkeys(people))
+
+
 class ResidentRegisterForm(forms.Form):
     """Staff register (and so verify) a resident of one of their groups (R1)."""
 
@@ -66,7 +142,10 @@ class ResidentRegisterForm(forms.Form):
 
     def __init__(self, *args, community, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["group"].queryset = ResidentGroup.objects.filter(community=community).order_by("name")
+        # A group's label names its community: joined, or one query per group in the choice list.
+        self.fields["group"].queryset = (
+            ResidentGroup.objects.filter(community=community).select_related("community").order_by("name")
+        )
 
 
 class SeatAssignForm(forms.Form):

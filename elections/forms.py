@@ -7,8 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from councils.enums import CouncilKind
-from councils.forms import AccountField, local_datetime_field
-from councils.models import Council, SupervisoryBoard
+from councils.forms import ResidentField, local_datetime_field
+from councils.models import Council, SupervisoryBoard, User
 from yishi.text import LineField, TextField
 
 
@@ -42,16 +42,30 @@ class ElectionOpenForm(forms.Form):
         return self.targets[self.cleaned_data["target"]]
 
 
-class NominateForm(forms.Form):
-    candidate = AccountField(label=_("候选人账号（登录名或手机号）"))
+class ElectorateForm(forms.Form):
+    """A form whose ``ResidentField``s look names up among the election's residents only."""
+
+    def __init__(self, *args, election=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if election is not None:
+            from . import services
+
+            residents = User.objects.filter(residencies__in=services.residents_in_scope(election, timezone.now()))
+            for field in self.fields.values():
+                if isinstance(field, ResidentField):
+                    field.within(election.group or election.community, residents)
 
 
-class SelfNominationForm(forms.Form):
+class NominateForm(ElectorateForm):
+    candidate = ResidentField(label=_("候选人账号（登录名或手机号）"))
+
+
+class SelfNominationForm(ElectorateForm):
     """自荐: a resident stands with at least 3 other residents of the group supporting them."""
 
-    supporter1 = AccountField(label=_("联名居民 1（登录名或手机号）"))
-    supporter2 = AccountField(label=_("联名居民 2（登录名或手机号）"))
-    supporter3 = AccountField(label=_("联名居民 3（登录名或手机号）"))
+    supporter1 = ResidentField(label=_("联名居民 1（登录名或手机号）"))
+    supporter2 = ResidentField(label=_("联名居民 2（登录名或手机号）"))
+    supporter3 = ResidentField(label=_("联名居民 3（登录名或手机号）"))
 
     def supporters(self) -> list:
         return [self.cleaned_data[f"supporter{n}"] for n in (1, 2, 3)]
@@ -77,8 +91,25 @@ class BallotForm(forms.Form):
 
 
 class PaperBallotForm(BallotForm):
-    voter = AccountField(label=_("选民账号（登录名或手机号）"))
+    """A marked paper entered by staff for a voter named by login name or phone, looked up on the
+    round's frozen roll (before it is frozen, among the election's residents) and nowhere else."""
+
+    voter = ResidentField(label=_("选民账号（登录名或手机号）"))
     box = LineField(label=_("票箱号"), max_length=20)
+
+    def __init__(self, *args, election=None, round_=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if election is None:
+            return
+        from . import services
+        from .models import ElectionVoter
+
+        roll = ElectionVoter.objects.filter(round=round_).values("user_id") if round_ is not None else None
+        if roll is not None and roll.exists():
+            residents = User.objects.filter(pk__in=roll)
+        else:
+            residents = User.objects.filter(residencies__in=services.residents_in_scope(election, timezone.now()))
+        self.fields["voter"].within(election.group or election.community, residents)
 
 
 class RunoffForm(forms.Form):

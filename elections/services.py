@@ -22,6 +22,7 @@ from councils.models import BoardSeat, Council, Residency, Seat, SupervisoryBoar
 from councils.services import board_seat_assign, seat_assign, seat_end
 from yishi.errors import DomainError, InvalidTransition, PermissionDenied
 
+from . import notify
 from .counting import count_round
 from .enums import CandidateResult, ElectionEventKind, ElectionStatus, VoteMethod
 from .models import BallotPaper, Candidate, Election, ElectionEvent, ElectionRound, ElectionVoter
@@ -116,6 +117,7 @@ def election_open(
         )
         ElectionRound.objects.create(election=election, number=1, seats=seats, opens_at=opens_at, closes_at=closes_at)
         _event(election, ElectionEventKind.OPENED, actor, seats=seats, uncontested=uncontested)
+        transaction.on_commit(lambda: notify.election_opened(election.pk))
     logger.info("election %s opened for %s seats", election.pk, seats)
     return election
 
@@ -210,6 +212,7 @@ def _freeze_roll(election: Election, round_: ElectionRound, now: datetime) -> bo
     round_.roll_size = ElectionVoter.objects.filter(round=round_).count()
     round_.save(update_fields=["roll_frozen_at", "roll_size"])
     _event(election, ElectionEventKind.ROLL_FROZEN, None, round=round_.number, roll_size=round_.roll_size)
+    transaction.on_commit(lambda: notify.voting_open(election.pk, round_.number))
     return True
 
 
@@ -218,6 +221,7 @@ def _cancel(election: Election, now: datetime) -> Election:
     election.finished_at = now
     election.save(update_fields=["status", "finished_at"])
     _event(election, ElectionEventKind.CANCELLED, None, candidates=election.candidates.count(), seats=election.seats)
+    transaction.on_commit(lambda: notify.election_result(election.pk, election.current_round))
     return election
 
 
@@ -403,6 +407,7 @@ def _count(election: Election, round_: ElectionRound, now: datetime) -> None:
     election.save(update_fields=["status", "finished_at"])
     if election.status == ElectionStatus.COMPLETED:
         _seat_winners(election, now)
+    transaction.on_commit(lambda: notify.election_result(election.pk, round_.number))
 
 
 def election_close(*, election: Election, actor: User | None = None) -> Election:
@@ -471,6 +476,7 @@ def election_runoff_open(*, election: Election, actor: User, closes_at: datetime
         election.save(update_fields=["status", "current_round"])
         _event(election, ElectionEventKind.RUNOFF_OPENED, actor, round=round_.number, seats=round_.seats,
                candidates=[c.pk for c in runoff], closes_at=closes_at.isoformat())
+        transaction.on_commit(lambda: notify.voting_open(election.pk, round_.number))
     return election
 
 
@@ -482,6 +488,12 @@ def elections_to_freeze(now: datetime | None = None):
     return Election.objects.filter(
         status=ElectionStatus.SCHEDULED, opens_at__lte=now, rounds__number=1, rounds__roll_frozen_at__isnull=True
     )
+
+
+def elections_nominations_closed(now: datetime | None = None):
+    """Elections whose nominations have closed and whose voting has not opened: the candidates to announce."""
+    now = now or timezone.now()
+    return Election.objects.filter(status=ElectionStatus.SCHEDULED, nominations_close__lte=now, opens_at__gt=now)
 
 
 def elections_due(now: datetime | None = None):

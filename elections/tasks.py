@@ -8,18 +8,28 @@ from celery import shared_task
 
 from yishi.errors import DomainError
 
-from .services import election_close, election_roll_freeze, elections_due, elections_to_freeze
+from . import notify
+from .services import (
+    election_close,
+    election_roll_freeze,
+    elections_due,
+    elections_nominations_closed,
+    elections_to_freeze,
+)
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(name="elections.tasks.tend_elections")
 def tend_elections() -> dict:
-    """Freeze the roll of elections whose voting opened; count rounds whose voting closed.
+    """Announce the candidates of elections whose nominations closed; freeze the roll of elections
+    whose voting opened; count rounds whose voting closed.
 
     Both services lock the election and return it unchanged when another worker was first.
     """
     frozen, counted = [], []
+    for election in list(elections_nominations_closed()):
+        notify.nominations_closed(election.pk)
     for election in list(elections_to_freeze()):
         election_roll_freeze(election=election)
         frozen.append(election.pk)

@@ -113,7 +113,7 @@ def _detail_context(request, election) -> dict:
         "elected": [c for c in election.candidates.all() if c.result == CandidateResult.ELECTED],
         "may_stand": phase == Phase.NOMINATION and my_candidacy is None and user.is_authenticated
         and services.residents_in_scope(election, now).filter(user=user).exists(),
-        "stand_form": SelfNominationForm(),
+        "stand_form": SelfNominationForm(election=election),
     }
 
 
@@ -129,7 +129,7 @@ def stand(request, pk: int):
     election = _election_or_404(pk)
     if not policies.in_scope(request.user, election):
         raise Http404
-    form = SelfNominationForm(request.POST)
+    form = SelfNominationForm(request.POST, election=election)
     if form.is_valid() and attempt(request, lambda: services.candidate_nominate(
             election=election, candidate=request.user, actor=request.user, supporters=form.supporters()),
             success=_("您已登记为候选人。请在提名截止前写好个人陈述。"), form=form):
@@ -337,7 +337,7 @@ def manage(request, pk: int):
 def nominate(request, pk: int):
     election = _election_or_404(pk)
     _require_staff(request, election)
-    form = NominateForm(request.POST)
+    form = NominateForm(request.POST, election=election)
     if form.is_valid() and attempt(request, lambda: services.candidate_nominate(
             election=election, candidate=form.cleaned_data["candidate"], actor=request.user),
             success=_("候选人已登记。"), form=form):
@@ -351,7 +351,8 @@ def paper_ballot(request, pk: int):
     election = _election_or_404(pk)
     _require_staff(request, election)
     round_ = _current_round(election)
-    form = PaperBallotForm(request.POST, candidates=_round_candidates(election, round_))
+    form = PaperBallotForm(request.POST, candidates=_round_candidates(election, round_), election=election,
+                           round_=round_)
     if form.is_valid() and attempt(request, lambda: services.election_paper_ballot(
             election=election, voter=form.cleaned_data["voter"], choices=form.chosen(), actor=request.user,
             box=form.cleaned_data["box"]), success=_("纸质选票已录入，名册上已标记该选民投票。"), form=form):

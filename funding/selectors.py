@@ -6,7 +6,7 @@ Nothing here changes state. Amounts are ``Decimal`` with 2 places.
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -301,43 +301,68 @@ def settlement_blockers(proposal: Proposal) -> list[str]:
 
 
 def money_summary(proposal: Proposal) -> dict:
-    """Everything the money panel of a proposal page shows (no payer names)."""
-    review = approved_review(proposal)
-    total, community_share, self_share = approved_shares(proposal)
+    """Everything the money panel of a proposal page shows (no payer names).
+
+    Seven queries whatever the history: each table is read once and the approved and latest
+    reviews, the selected bid and the passed acceptance are picked from those rows (each is
+    unique per proposal by a database constraint).
+    """
+    reviews = list(
+        BudgetReview.objects.filter(proposal=proposal)
+        .select_related("fund", "reservation", "resolution", "reviewer")
+        .order_by("-reviewed_at", "-pk")
+    )
+    review = next((r for r in reviews if r.decision == ReviewDecision.APPROVED), None)
+    if review is not None:
+        total, community_share = review.total, review.approved_share
+    else:
+        total, community_share = proposal.total, proposal.community_share
+    self_share = total - community_share
     entries = proposal_entries(proposal)
-    collected = contributions_collected(proposal)
-    settlement = Settlement.objects.filter(proposal=proposal).first()
+    paid_in = standing_contributions(proposal).aggregate(s=Sum("amount"), n=Count("pk"))
+    collected = paid_in["s"] or ZERO
+    bids = list(Bid.objects.filter(proposal=proposal).order_by("amount", "recorded_at"))
+    acceptances = list(Acceptance.objects.filter(proposal=proposal).select_related("supervisor").order_by("recorded_at"))
+    settlement = Settlement.objects.filter(proposal=proposal).select_related("bid", "fund__community").first()
     return {
         "requested_share": proposal.community_share,
         "review": review,
-        "latest_review": latest_review(proposal),
+        "latest_review": reviews[0] if reviews else None,
         "total": total,
         "community_share": community_share,
         "self_raised_share": self_share,
         "collected": collected,
         "still_to_raise": max(self_share - collected, ZERO),
-        "contribution_count": standing_contributions(proposal).count(),
+        "contribution_count": paid_in["n"],
         "reservation": entries.get(EntryKind.RESERVATION),
         "reservation_cancel": entries.get(EntryKind.RESERVATION_CANCEL),
         "release": entries.get(EntryKind.RELEASE),
         "savings_return": entries.get(EntryKind.SAVINGS_RETURN),
-        "bids": list(Bid.objects.filter(proposal=proposal).order_by("amount", "recorded_at")),
-        "selected_bid": selected_bid(proposal),
-        "acceptances": list(Acceptance.objects.filter(proposal=proposal).order_by("recorded_at")),
+        "bids": bids,
+        "selected_bid": next((b for b in bids if b.selected_at is not None), None),
+        "acceptances": acceptances,
         "settlement": settlement,
         "release_blockers": release_blockers(proposal) if proposal.status == S.FUNDED else [],
         "open_holds": list(open_holds(proposal)),
     }
 
 
-def final_accounts(proposal: Proposal) -> dict | None:
-    """R13: the public final accounts of a settled project (no personal data)."""
-    settlement = Settlement.objects.filter(proposal=proposal).select_related("bid", "fund").first()
+def final_accounts(proposal: Proposal, *, summary: dict | None = None) -> dict | None:
+    """R13: the public final accounts of a settled project (no personal data).
+
+    ``summary``: the proposal's ``money_summary``, whose settlement and acceptances are reused.
+    """
+    if summary is not None:
+        settlement = summary["settlement"]
+        acceptance = next((a for a in summary["acceptances"] if a.passed), None)
+    else:
+        settlement = Settlement.objects.filter(proposal=proposal).select_related("bid", "fund__community").first()
+        acceptance = passed_acceptance(proposal) if settlement is not None else None
     if settlement is None:
         return None
-    acceptance = passed_acceptance(proposal)
-    refunds = Refund.objects.filter(settlement=settlement)
-    paid = refunds.filter(paid_on__isnull=False).aggregate(s=Sum("amount"))["s"] or ZERO
+    refunds = Refund.objects.filter(settlement=settlement).aggregate(
+        paid=Sum("amount", filter=Q(paid_on__isnull=False)), n=Count("pk")
+    )
     return {
         "approved_total": settlement.approved_total,
         "community_share": settlement.community_share,
@@ -350,8 +375,8 @@ def final_accounts(proposal: Proposal) -> dict | None:
         "returned_to_fund": settlement.community_savings,
         "residents_savings": settlement.residents_savings,
         "refundable_total": settlement.refundable_total,
-        "refunded_so_far": paid,
-        "refund_count": refunds.count(),
+        "refunded_so_far": refunds["paid"] or ZERO,
+        "refund_count": refunds["n"],
         "fund": str(settlement.fund),
         "satisfaction": acceptance.get_satisfaction_display() if acceptance else "",
         "accepted_at": acceptance.recorded_at if acceptance else None,

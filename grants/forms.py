@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from councils.forms import ResidentsField
 from yishi.text import LineField, TextField
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": 0}
@@ -19,8 +20,8 @@ class CallForm(forms.Form):
 
 class ApplyForm(forms.Form):
     organisation = forms.TypedChoiceField(label=_("申请组织"), coerce=int, required=False, empty_value=None)
-    neighbours = LineField(label=_("联名居民的用户名（居民申请时至少再填 2 位，用空格分开）"), required=False,
-                                 max_length=400)
+    neighbours = ResidentsField(label=_("联名居民的登录名或手机号（居民申请时至少再填 2 位，用空格分开）"),
+                                required=False, most=10)
     title = LineField(label=_("项目名称"), max_length=80)
     plan = TextField(label=_("项目计划"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
     amount = forms.DecimalField(label=_("申请金额（元）"), **MONEY)
@@ -28,9 +29,10 @@ class ApplyForm(forms.Form):
     volunteer = forms.DecimalField(label=_("志愿服务折算（元）"), initial=0, **MONEY)
     in_kind = forms.DecimalField(label=_("实物（元）"), initial=0, **MONEY)
 
-    def __init__(self, *args, organisations=(), **kwargs):
+    def __init__(self, *args, organisations=(), community=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organisation"].choices = [("", _("居民联名申请"))] + [(o.pk, o.name) for o in organisations]
+        self.fields["neighbours"].within(community)
 
 
 class ScoreForm(forms.Form):

@@ -30,8 +30,9 @@ from funding.enums import EntryKind, FundKind, PurposeCategory
 from funding.ledger import entry_write, fund_sums, lock_fund
 from funding.models import ZERO, Fund
 from funding.selectors import money
+from organisations import conflicts
 from organisations import policies as org_policies
-from organisations.enums import MAY_APPLY_FOR_GRANTS
+from organisations.enums import MAY_APPLY_FOR_GRANTS, ConflictDecision
 from organisations.models import Organisation
 from yishi.errors import DomainError, InvalidTransition, PermissionDenied
 
@@ -355,6 +356,7 @@ def grant_award(*, application: GrantApplication, actor, amount) -> GrantAward:
         if application.status != ApplicationStatus.SUBMITTED:
             raise InvalidTransition(_("这份申请已经有了结果（%(s)s）。") % {"s": application.get_status_display()},
                                     code="already_awarded")
+        _refuse_own_application(actor, application, _("确定资助"))
         scores = list(GrantScore.objects.filter(application=application).values_list("by_supervisor", flat=True))
         if len(scores) < MIN_PANEL or not any(scores):
             raise DomainError(
@@ -389,11 +391,21 @@ def grant_award(*, application: GrantApplication, actor, amount) -> GrantAward:
         )
         application.status = ApplicationStatus.AWARDED
         application.save(update_fields=["status"])
+        conflicts.flag_if_member(decision=ConflictDecision.GRANT_AWARD, decider=actor,
+                                 organisation=application.organisation, community=call.community,
+                                 object_id=award.pk, subject=application.title, amount=amount)
         _event(call=call, kind=K.AWARDED, actor=actor, application=application, award=award,
                from_status=ApplicationStatus.SUBMITTED, to_status=ApplicationStatus.AWARDED,
                data={"amount": format(amount, "f"), "first_tranche": format(first, "f"), "entry": entry.pk})
         transaction.on_commit(lambda: notify.grant_awarded(award.pk))
         return award
+
+
+def _refuse_own_application(actor, application: GrantApplication, action: str) -> None:
+    """Money to oneself: a resident who applied in person never decides on that application."""
+    if GrantApplicant.objects.filter(application=application, resident=actor).exists():
+        raise DomainError(
+            _("您是这份申请的联名居民，不能%(action)s，请另一位工作人员办理。") % {"action": action}, code="conflict")
 
 
 def is_grantee(user, award: GrantAward) -> bool:
@@ -448,6 +460,10 @@ def grant_report_accept(*, award: GrantAward, actor) -> GrantAward:
             raise InvalidTransition(
                 _("这笔资助现在是“%(s)s”，提交报告后才能验收。") % {"s": award.get_status_display()}
             )
+        _refuse_own_application(actor, award.application, _("验收这份报告"))
+        conflicts.flag_if_member(decision=ConflictDecision.GRANT_ACCEPT, decider=actor,
+                                 organisation=award.application.organisation, community=call.community,
+                                 object_id=award.pk, subject=award.application.title, amount=award.spent)
         fund = lock_fund(call.fund)
         title = award.application.title
         data = {}

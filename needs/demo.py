@@ -179,6 +179,10 @@ def seed(builder) -> None:
             needs=[kids], people_target=30, starts_on=builder.day(-40, 0).date(), ends_on=builder.day(60, 0).date())
         claim = ns.project_claim(project=school, organisation=orgs[1], actor=users["social_worker"],
                                  plan="周一至周五 16:30–18:30，社工 1 名、志愿者 3 名。")
+        # The community's staff member also volunteers at the centre: the confirm stands, flagged for
+        # the supervisors as a conflict of interest (organisations.conflicts).
+        OrganisationMember.objects.get_or_create(organisation=orgs[1], user=staff,
+                                                 defaults={"role": MemberRole.MEMBER})
         ns.claim_confirm(claim=claim, actor=staff)
     for week in range(5):
         with builder.at(builder.day(-38 + week * 7, 19)):

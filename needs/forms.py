@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from councils.forms import ResidentField
 from yishi.text import LineField, TextField
 
 from .enums import Channel, Decision, NeedCategory, NeedStatus, ProjectStatus
@@ -16,20 +17,11 @@ class NeedForm(forms.Form):
 
 class RecordNeedForm(NeedForm):
     channel = forms.ChoiceField(label=_("来源渠道"), choices=Channel.choices, initial=Channel.DOOR_TO_DOOR)
-    resident = forms.IntegerField(label=_("居民（可不填，作为匿名需求）"), required=False, widget=forms.Select)
+    resident = ResidentField(label=_("居民的登录名或手机号（可不填，作为匿名需求）"), required=False)
 
-    def __init__(self, *args, residents=(), **kwargs):
+    def __init__(self, *args, community=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["resident"].widget.choices = [("", _("匿名"))] + [(u.pk, u.display_name) for u in residents]
-        self._residents = {u.pk: u for u in residents}
-
-    def clean_resident(self):
-        pk = self.cleaned_data.get("resident")
-        if pk in (None, ""):
-            return None
-        if pk not in self._residents:
-            raise forms.ValidationError(_("请从列表中选择本社区的居民。"))
-        return self._residents[pk]
+        self.fields["resident"].within(community)
 
 
 class LedgerFilterForm(forms.Form):

@@ -15,8 +15,9 @@ from django.utils.translation import gettext as _
 
 from councils import policies
 from councils.models import Community
+from organisations import conflicts
 from organisations import policies as org_policies
-from organisations.enums import MAY_CLAIM
+from organisations.enums import MAY_CLAIM, ConflictDecision
 from organisations.models import Organisation
 from yishi.errors import DomainError, InvalidTransition, PermissionDenied
 
@@ -376,6 +377,9 @@ def claim_confirm(*, claim: Claim, actor) -> Claim:
                 claim.save(update_fields=["status", "decided_by", "decided_at"])
         except IntegrityError as exc:
             raise InvalidTransition(_("这个项目刚刚已经确认了另一份认领。"), code="already_confirmed") from exc
+        conflicts.flag_if_member(decision=ConflictDecision.CLAIM_CONFIRM, decider=actor,
+                                 organisation=claim.organisation, community=project.community, object_id=claim.pk,
+                                 subject=project.title)
         old = _move_project(project, P.CLAIMED)
         _event(community=project.community, kind=K.CLAIM_CONFIRMED, actor=actor, project=project, claim=claim,
                from_status=old, to_status=P.CLAIMED, data={"organisation": claim.organisation_id})

@@ -5,7 +5,8 @@ communities where the user holds a staff post (404 elsewhere); an action the
 user may not take answers 403 with the reason.
 """
 
-from django.contrib import messages
+from functools import partial
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
@@ -17,11 +18,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from councils import policies
-from councils.models import Community, Residency
+from councils.models import Community
+from organisations import conflicts
 from organisations import policies as org_policies
 from organisations.enums import MAY_CLAIM
 from yishi.errors import PermissionDenied
-from yishi.views import attempt
+from yishi.views import attempt, form_invalid, require, submit  # noqa: F401 — form_invalid re-exported
 
 from . import selectors, services
 from .enums import NeedStatus, ProjectStatus
@@ -40,14 +42,6 @@ from .forms import (
 from .models import Claim, Need, NeedSupport, ServiceProject, ServiceRating, ServiceRecord
 
 PAGE_SIZE = 20
-
-
-def form_invalid(request, form) -> None:
-    """A form that failed its shape check, on a page that redirects: say what to fix."""
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        messages.error(request, f"{label}：{errors[0]}" if label else errors[0])
-        return
 
 
 def _community_from(request, param="community"):
@@ -138,13 +132,8 @@ def mine(request):
 @require_POST
 def rate(request, pk):
     project = get_object_or_404(ServiceProject, pk=pk)
-    form = StarsForm(request.POST)
-    if form.is_valid():
-        attempt(request, lambda: services.service_rate(project=project, resident=request.user,
-                                                       stars=form.cleaned_data["stars"]),
-                success=_("谢谢您的评价。"))
-    else:
-        form_invalid(request, form)
+    submit(request, StarsForm(request.POST), lambda d: services.service_rate(
+        project=project, resident=request.user, stars=d["stars"]), success=_("谢谢您的评价。"))
     return redirect("needs:mine")
 
 
@@ -176,7 +165,9 @@ def project_detail(request, pk):
     context = {
         "project": project,
         "needs": Need.objects.filter(project=project).annotate(support_count=Count("supports")).order_by("pk"),
-        "claims": Claim.objects.filter(project=project).select_related("organisation").order_by("claimed_at"),
+        "claims": conflicts.with_my_role(
+            user, Claim.objects.filter(project=project).select_related("organisation").order_by("claimed_at"),
+            lambda c: c.organisation_id),
         "confirmed": confirmed,
         "records": Paginator(records, PAGE_SIZE).get_page(request.GET.get("page")),
         "totals": totals,
@@ -201,16 +192,10 @@ def _back(project):
 def claim(request, pk):
     project = get_object_or_404(ServiceProject, pk=pk)
     organisations = list(org_policies.organisations_of(request.user))
-    form = ClaimForm(request.POST, organisations=organisations)
-    if not organisations:
-        raise PermissionDenied(_("只有社会组织的成员可以认领项目。"))
-    if form.is_valid():
-        org = next(o for o in organisations if o.pk == form.cleaned_data["organisation"])
-        attempt(request, lambda: services.project_claim(project=project, organisation=org, actor=request.user,
-                                                        plan=form.cleaned_data["plan"]),
-                success=_("已提交认领，等待社区确认。"))
-    else:
-        form_invalid(request, form)
+    require(bool(organisations), _("只有社会组织的成员可以认领项目。"))
+    submit(request, ClaimForm(request.POST, organisations=organisations), lambda d: services.project_claim(
+        project=project, organisation=next(o for o in organisations if o.pk == d["organisation"]),
+        actor=request.user, plan=d["plan"]), success=_("已提交认领，等待社区确认。"))
     return _back(project)
 
 
@@ -218,9 +203,9 @@ def claim(request, pk):
 @require_POST
 def confirm(request, pk):
     the_claim = get_object_or_404(Claim.objects.select_related("project__community", "organisation"), pk=pk)
-    if not policies.is_community_staff(request.user, the_claim.project.community):
-        raise PermissionDenied(_("只有本社区的工作人员可以确认认领。"))
-    attempt(request, lambda: services.claim_confirm(claim=the_claim, actor=request.user),
+    require(policies.is_community_staff(request.user, the_claim.project.community),
+            _("只有本社区的工作人员可以确认认领。"))
+    attempt(request, partial(services.claim_confirm, claim=the_claim, actor=request.user),
             success=_("已确认由%(org)s认领。") % {"org": the_claim.organisation.name})
     return _back(the_claim.project)
 
@@ -229,14 +214,9 @@ def confirm(request, pk):
 @require_POST
 def record_service(request, pk):
     project = get_object_or_404(ServiceProject, pk=pk)
-    form = ServiceForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        attempt(request, lambda: services.service_record(
-            project=project, actor=request.user, served_on=data["served_on"], people_served=data["people_served"],
-            hours=data["hours"], notes=data["notes"], volunteers=data["volunteers"]), success=_("服务已记录。"))
-    else:
-        form_invalid(request, form)
+    submit(request, ServiceForm(request.POST), lambda d: services.service_record(
+        project=project, actor=request.user, served_on=d["served_on"], people_served=d["people_served"],
+        hours=d["hours"], notes=d["notes"], volunteers=d["volunteers"]), success=_("服务已记录。"))
     return _back(project)
 
 
@@ -244,13 +224,8 @@ def record_service(request, pk):
 @require_POST
 def complete(request, pk):
     project = get_object_or_404(ServiceProject, pk=pk)
-    form = ReportForm(request.POST)
-    if form.is_valid():
-        attempt(request, lambda: services.project_complete(project=project, actor=request.user,
-                                                           report=form.cleaned_data["report"]),
-                success=_("项目已完成，居民可以评价了。"))
-    else:
-        form_invalid(request, form)
+    submit(request, ReportForm(request.POST), lambda d: services.project_complete(
+        project=project, actor=request.user, report=d["report"]), success=_("项目已完成，居民可以评价了。"))
     return _back(project)
 
 
@@ -263,13 +238,11 @@ def _staff_context(request, community, *, record_form=None, project_form=None):
     qs = selectors.needs_ledger(community, category=f.get("category"), channel=f.get("channel"),
                                 status=f.get("status"), overdue=f.get("overdue"))
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    residents = [r.user for r in Residency.objects.current().filter(
-        group__community=community, verified_at__isnull=False).select_related("user").order_by("user__full_name")[:500]]
     open_projects = list(selectors.open_projects(community))
     open_needs = list(Need.objects.filter(community=community, status=NeedStatus.OPEN).order_by("-raised_at")[:200])
     return {
         "community": community, "form": form, "page": page, "now": timezone.now(),
-        "record_form": record_form or RecordNeedForm(residents=residents),
+        "record_form": record_form or RecordNeedForm(community=community),
         "project_form": project_form or ProjectForm(open_needs=open_needs),
         "answer_form": AnswerForm(projects=open_projects),
         "open_projects": open_projects,
@@ -287,9 +260,7 @@ def staff_ledger(request):
 @require_POST
 def staff_record(request):
     community = _staff_community(request)
-    residents = [r.user for r in Residency.objects.current().filter(
-        group__community=community, verified_at__isnull=False).select_related("user")]
-    form = RecordNeedForm(request.POST, residents=residents)
+    form = RecordNeedForm(request.POST, community=community)
     if form.is_valid():
         data = form.cleaned_data
         if attempt(request, lambda: services.need_raise(
@@ -303,20 +274,18 @@ def staff_record(request):
 @require_POST
 def answer(request, pk):
     need = get_object_or_404(Need.objects.select_related("community"), pk=pk)
-    if not policies.is_community_staff(request.user, need.community):
-        raise PermissionDenied(_("只有本社区的工作人员可以回应需求。"))
-    form = AnswerForm(request.POST, projects=selectors.open_projects(need.community))
-    if form.is_valid():
-        data = form.cleaned_data
-        project = ServiceProject.objects.filter(pk=data["project"], community=need.community).first() \
-            if data["project"] else None
-        merge_into = Need.objects.filter(pk=data["merge_into"], community=need.community).first() \
-            if data["merge_into"] else None
-        attempt(request, lambda: services.need_answer(
-            need=need, actor=request.user, decision=data["decision"], reason=data["reason"], project=project,
-            merge_into=merge_into), success=_("已回应这条需求。"))
-    else:
-        form_invalid(request, form)
+    require(policies.is_community_staff(request.user, need.community), _("只有本社区的工作人员可以回应需求。"))
+
+    def run(d):
+        project = ServiceProject.objects.filter(pk=d["project"], community=need.community).first() \
+            if d["project"] else None
+        merge_into = Need.objects.filter(pk=d["merge_into"], community=need.community).first() \
+            if d["merge_into"] else None
+        return services.need_answer(need=need, actor=request.user, decision=d["decision"], reason=d["reason"],
+                                    project=project, merge_into=merge_into)
+
+    submit(request, AnswerForm(request.POST, projects=selectors.open_projects(need.community)), run,
+           success=_("已回应这条需求。"))
     return redirect(reverse("needs:staff") + f"?community={need.community.slug}")
 
 

@@ -28,6 +28,11 @@ class NotificationKind(models.TextChoices):
     SERVICE_COMPLETED = "service_completed", _("服务已完成，请评价")
     GRANT_AWARDED = "grant_awarded", _("微创投获资助")
     GRANT_REPORT_WAITING = "grant_report_waiting", _("微创投报告待验收")
+    ELECTION_OPENED = "election_opened", _("推选开始")
+    ELECTION_CANDIDATES = "election_candidates", _("推选候选人名单")
+    ELECTION_VOTING = "election_voting", _("推选投票开始")
+    ELECTION_RUNOFF = "election_runoff", _("推选第二轮投票")
+    ELECTION_RESULT = "election_result", _("推选结果")
     ACTIVITY_REMINDER = "activity_reminder", _("活动明天开始")
 
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yishi.errors import DomainError
 
-from .models import Incubation, Organisation, OrganisationEvent, OrganisationMember
+from .models import ConflictFlag, Incubation, Organisation, OrganisationEvent, OrganisationMember
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -108,3 +108,11 @@ class OrganisationEventAdmin(ReadOnlyAdmin):
     list_select_related = ["organisation", "actor"]
     list_filter = ["kind"]
     search_fields = ["organisation__name"]
+
+
+@admin.register(ConflictFlag)
+class ConflictFlagAdmin(ReadOnlyAdmin):
+    list_display = ["decided_at", "community", "decider", "organisation", "relationship", "decision", "subject",
+                    "amount"]
+    list_filter = ["decision", "relationship"]
+    list_select_related = ["community", "decider", "organisation"]

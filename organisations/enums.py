@@ -44,3 +44,11 @@ class OrganisationEventKind(models.TextChoices):
     INCUBATION_STARTED = "incubation_started", _("开始孵化")
     INCUBATION_GRADUATED = "incubation_graduated", _("孵化出壳")
     MEMBER_ADDED = "member_added", _("添加成员")
+
+
+class ConflictDecision(models.TextChoices):
+    """Decisions on money or work going to an organisation, where the decider may belong to it."""
+
+    GRANT_AWARD = "grant_award", _("确定微创投资助")
+    GRANT_ACCEPT = "grant_accept", _("验收微创投报告并结算")
+    CLAIM_CONFIRM = "claim_confirm", _("确认项目认领")

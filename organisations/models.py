@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from councils.models import Community
 from yishi.history import AppendOnlyQuerySet
 
-from .enums import MemberRole, OrganisationEventKind, OrganisationKind, OrganisationStatus
+from .enums import ConflictDecision, MemberRole, OrganisationEventKind, OrganisationKind, OrganisationStatus
 from .validators import validate_credit_code
 
 User = settings.AUTH_USER_MODEL
@@ -135,3 +135,37 @@ class OrganisationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation} {self.get_kind_display()}"
+
+
+class ConflictFlag(models.Model):
+    """利益冲突提示: someone decided on money or work going to an organisation they belong to.
+
+    Recorded in the same transaction as the decision (``organisations.conflicts``), shown to the
+    community's supervisors; append-only. Deciding on one's own personal application is refused
+    instead and leaves no flag.
+    """
+
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("社区"))
+    decider = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("决定人"))
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="conflict_flags",
+                                     verbose_name=_("组织"))
+    relationship = models.CharField(_("与组织的关系"), max_length=16, choices=MemberRole.choices)
+    decision = models.CharField(_("决定"), max_length=24, choices=ConflictDecision.choices)
+    object_id = models.PositiveBigIntegerField(_("对象编号"))
+    subject = models.CharField(_("事项"), max_length=200)
+    amount = models.DecimalField(_("金额"), max_digits=14, decimal_places=2, null=True, blank=True)
+    decided_at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("利益冲突提示")
+        verbose_name_plural = _("利益冲突提示")
+        ordering = ["-decided_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["decision", "object_id"], name="conflict_flag_once_per_decision"),
+        ]
+        indexes = [models.Index(fields=["community", "-decided_at"], name="conflict_flag_community")]
+
+    def __str__(self) -> str:
+        return f"{self.decider} · {self.organisation} · {self.get_decision_display()}"

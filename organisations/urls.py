@@ -11,4 +11,5 @@ urlpatterns = [
     path("organisations/<int:pk>/activate/", views.activate, name="activate"),
     path("organisations/<int:pk>/incubate/", views.incubate, name="incubate"),
     path("incubations/<int:pk>/graduate/", views.graduate, name="graduate"),
+    path("supervision/conflicts/", views.conflicts, name="conflicts"),
 ]

@@ -11,11 +11,11 @@ from django.views.decorators.http import require_POST
 
 from councils import policies
 from councils.models import Community, User
-from needs.views import form_invalid
 from yishi.errors import PermissionDenied
-from yishi.views import attempt
+from yishi.views import attempt, form_invalid
 
 from . import selectors, services
+from .conflicts import flags_in as conflict_flags_in
 from .enums import OrganisationStatus
 from .forms import IncubateForm, RegisterForm
 from .models import Incubation, Organisation
@@ -146,3 +146,31 @@ def graduate(request, pk):
     attempt(request, lambda: services.incubation_graduate(incubation=incubation, actor=request.user),
             success=_("%(org)s已出壳，转为正常运行。") % {"org": organisation.name})
     return _back(organisation.communities.first())
+
+
+def _supervised(user):
+    """Communities the user oversees: a supervisory board's seat over them, or a street-office post."""
+    from django.db.models import Q
+
+    from councils.enums import StaffLevel
+    from councils.models import BoardSeat, StaffPost
+
+    if user.is_superuser:
+        return Community.objects.all()
+    seats = BoardSeat.objects.current().filter(user=user)
+    posts = StaffPost.objects.current().filter(user=user, level=StaffLevel.SUBDISTRICT)
+    return Community.objects.filter(
+        Q(pk__in=seats.filter(board__community__isnull=False).values("board__community"))
+        | Q(subdistrict__in=seats.filter(board__subdistrict__isnull=False).values("board__subdistrict"))
+        | Q(subdistrict__in=posts.values("subdistrict"))
+    ).distinct()
+
+
+@login_required
+def conflicts(request):
+    """Supervisors: decisions on money or work for an organisation the decider belongs to (利益冲突提示)."""
+    communities = _supervised(request.user)
+    if not communities.exists():
+        raise PermissionDenied(_("这个页面只对监督人员（监事会成员、街道工作人员）开放。"))
+    page = Paginator(conflict_flags_in(communities), 30).get_page(request.GET.get("page"))
+    return render(request, "organisations/conflicts.html", {"page": page})

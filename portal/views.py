@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
+from yishi.public_cache import cached_content, cached_fragment, is_anonymous, public_version
+
 from . import selectors
 from .forms import LargeTextForm, LoginForm
 from .nav import nav_links
@@ -19,17 +21,25 @@ from .roles import request_roles
 LARGE_TEXT_COOKIE_AGE = 365 * 24 * 3600
 
 
+def _home_context() -> dict:
+    return {
+        "notices": selectors.notices_running(),
+        "decisions": selectors.decisions_recent(),
+        "counts": selectors.public_counts(),
+    }
+
+
 def home(request):
-    """What Yishi is, notices running now and the latest decisions; for everyone."""
-    return render(
-        request,
-        "portal/home.html",
-        {
-            "notices": selectors.notices_running(),
-            "decisions": selectors.decisions_recent(),
-            "counts": selectors.public_counts(),
-        },
-    )
+    """What Yishi is, notices running now and the latest decisions; for everyone.
+
+    Anonymous visitors get the body from the public cache (yishi.public_cache), keyed by the
+    newest event, vote and ledger entry: a new notice or decision shows at the next request.
+    """
+    if is_anonymous(request):
+        body = cached_content(request, template="portal/home.html", name="home", context=_home_context)
+        return render(request, "portal/home.html", {"cached_content": body})
+    # Signed in, the page greets the person; what it lists is the same for everyone, cached alike.
+    return render(request, "portal/home.html", cached_fragment("public:home-data", public_version(), _home_context))
 
 
 @login_required

@@ -72,3 +72,12 @@ def test_demo_micro_grants_thirty_thousand_eleven_awards(seeded):
 def test_demo_accounts_of_the_organisations_log_in(seeded):
     for username in ("mulin_admin", "social_worker"):
         assert User.objects.get(username=username).check_password(DEMO_PASSWORD)
+
+
+def test_demo_shows_one_conflict_of_interest_to_yudongs_supervisor(seeded, client):
+    from organisations.models import ConflictFlag
+
+    flag = ConflictFlag.objects.get()
+    assert flag.decider.username == "yudong_staff" and flag.organisation.name == "玉东社工服务中心"
+    client.force_login(User.objects.get(username="yudong_supervisor"))
+    assert "四点半学堂" in client.get("/supervision/conflicts/").content.decode()

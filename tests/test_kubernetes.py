@@ -35,6 +35,7 @@ EXPLAINED_FINDINGS = {
 NOT_DEPLOYED = {
     "TEST_DATABASE_NAME": "tests only",
     "YISHI_DEBUG_PAGES": "a developer's switch, only with DEBUG on",
+    "YISHI_BENCH": "scripts/bench.sh only: serves the benchmark's trivial view",
 }
 
 

@@ -6,6 +6,7 @@ form that creates rows is rate-limited with a clear 429 page, and the limit lets
 through when the cache (Redis) is down.
 """
 
+import inspect
 import threading
 
 import pytest
@@ -126,23 +127,96 @@ def test_concurrent_objections_of_one_resident_stay_within_the_limit(postgres):
 # --------------------------------------------------------------------------- rate limits
 
 
-def test_every_creating_form_has_a_rate_limit():
-    from django.urls import get_resolver
+# POSTs that create nothing of a person's making: a step of an existing row, bounded by the row's own
+# state (a proposal is submitted once, a ballot closes once, a claim is confirmed once), or a switch.
+NOT_CREATING = {
+    "portal:large_text": "a display switch",
+    "notifications:mark_read": "marks what exists", "notifications:preferences": "one row per person, updated",
+    "councils:ballot_open": "once per proposal", "councils:ballot_close": "once per ballot",
+    "councils:residency_verify": "once per residency", "councils:residency_end": "once per residency",
+    "councils:seat_end": "once per seat",
+    "proposals:submit": "a step", "proposals:return": "a step", "proposals:withdraw": "a step",
+    "proposals:follow": "one follow per person", "proposals:group_ballot_open": "once per proposal",
+    "proposals:community_ballot_open": "once per proposal", "proposals:notice_publish": "once per proposal",
+    "proposals:submit_to_community": "a step", "proposals:ballot_close": "once per ballot",
+    "proposals:vote_confirm": "asks again before the vote, writes nothing",
+    "funding:budget_approve": "a step", "funding:budget_return": "a step", "funding:release": "once",
+    "funding:contribution_reverse": "once per contribution", "funding:bid_select": "once per proposal",
+    "funding:settlement_add": "once per proposal", "funding:refund_paid": "once per refund",
+    "funding:foundation_settings": "one row, updated", "funding:donation_reverse": "once per donation",
+    "funding:history_run": "a check, queued once", "funding:hold_lift": "once per hold",
+    "needs:confirm": "once per claim", "needs:complete": "once per project",
+    "organisations:activate": "once", "organisations:graduate": "once per incubation",
+    "grants:accept": "once per award", "grants:close": "once per call",
+    "elections:close": "idempotent", "elections:runoff_open": "once per round",
+}
 
-    names = set()
-    for ns in ("proposals", "funding", "councils"):
-        resolver = get_resolver().namespace_dict[ns][1]
-        names |= {f"{ns}:{n}" for n in resolver.reverse_dict if isinstance(n, str)}
-    creating = {
-        "proposals:create", "proposals:objection_file", "proposals:rate", "proposals:vote", "proposals:meeting_new",
-        "proposals:agenda_add", "funding:contribution_add", "funding:bid_add", "funding:acceptance_add",
-        "funding:opinion_add", "funding:hold_place", "funding:fund_create", "funding:fund_inflow",
-        "funding:fund_correct", "councils:proxy_vote", "councils:proxy_objection", "councils:resident_register",
-        "councils:seat_assign", "councils:board_seat_assign",
-    }
-    assert creating - names == set()  # the names are real
-    assert set(ratelimit.LIMITS) - names == set()  # and so are the table's
-    assert creating <= set(ratelimit.LIMITS)
+
+def _project_views():
+    """(namespaced URL name, view) of every URL of the project's own apps (not Django's admin or i18n)."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def walk(patterns, ns):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                yield from walk(p.url_patterns, ":".join(filter(None, [ns, p.namespace])) or None)
+            elif isinstance(p, URLPattern) and p.name:
+                yield (f"{ns}:{p.name}" if ns else p.name), p.callback
+
+    for name, view in walk(get_resolver().url_patterns, None):
+        module = getattr(inspect.unwrap(view), "__module__", "") or ""
+        if not name.startswith(("admin:", "api-v1:")) and not module.startswith("django."):
+            yield name, view
+
+
+def _takes_post(view) -> bool:
+    """Does the view answer a POST: its own code (through decorators) says POST, or a helper of its
+    module that it calls branches on the method (``_handle(request, …)`` with ``request.method``)."""
+    stack, seen, own = [view], set(), []
+    while stack:
+        f = stack.pop()
+        if f in seen or not callable(f):
+            continue
+        seen.add(f)
+        stack += [c.cell_contents for c in (getattr(f, "__closure__", None) or ()) if callable(c.cell_contents)]
+        if getattr(f, "__wrapped__", None) is not None:
+            stack.append(f.__wrapped__)
+        if inspect.isfunction(f) and not f.__module__.startswith("django."):
+            own.append(f)
+    for f in own:
+        source = inspect.getsource(f)
+        if "POST" in source:
+            return True
+        helpers = (f.__globals__.get(n) for n in f.__code__.co_names)
+        if any(inspect.isfunction(h) and h.__module__ == f.__module__ and "request.method" in inspect.getsource(h)
+               for h in helpers):
+            return True
+    return False
+
+
+def test_every_creating_form_has_a_rate_limit():
+    """Walks every URL of every app: a view that takes a POST is either rate-limited or named above as
+    creating nothing, so a new app's form cannot be forgotten."""
+    views = dict(_project_views())
+    posting = {name for name, view in views.items() if _takes_post(view)}
+    # The walk finds the forms it must (a check of the walk itself, across the apps).
+    assert {"proposals:create", "proposals:edit", "proposals:vote", "needs:raise", "grants:apply",
+            "elections:ballot_cast", "organisations:register", "funding:donation_add"} <= posting
+    assert {"proposals:detail", "needs:ledger", "grants:calls"} & posting == set()  # pages are not forms
+    assert set(ratelimit.LIMITS) - set(views) == set()  # the table names real URLs
+    assert set(NOT_CREATING) - set(views) == set()
+    assert set(ratelimit.LIMITS) & set(NOT_CREATING) == set()
+    unlisted = posting - set(ratelimit.LIMITS) - set(NOT_CREATING)
+    assert unlisted == set(), f"add these forms to portal.ratelimit.LIMITS: {sorted(unlisted)}"
+
+
+def test_the_open_data_api_takes_no_post():
+    """The API (django-ninja) is read-only, so it has no form to limit; a POST operation would need one."""
+    from api.api import api
+
+    methods = {m for router in (r for _prefix, r in api._routers) for view in router.path_operations.values()
+               for op in view.operations for m in op.methods}
+    assert methods and methods <= {"GET"}
 
 
 def test_objection_flood_gets_a_429_with_a_sentence(world, client, monkeypatch):

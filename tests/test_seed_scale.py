@@ -118,6 +118,7 @@ def test_seed_scale_builds_a_valid_tiny_city():
     _assert_rules_hold()
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db
 def test_seed_scale_builds_a_valid_tiny_city_on_postgresql(postgres):
     """The PostgreSQL path writes with COPY (values through the fields' own conversions)."""

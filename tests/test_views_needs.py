@@ -76,7 +76,7 @@ def test_staff_ledger_permission_matrix(client, w):
 def test_staff_record_on_behalf_and_answer_through_pages(client, w):
     login(client, w.staff)
     response = client.post(reverse("needs:staff_record"), {
-        "community": w.community.slug, "channel": "home_visit", "resident": w.residents[2].pk,
+        "community": w.community.slug, "channel": "home_visit", "resident": w.residents[2].username,
         "category": "home_repair", "text": "水管漏水"})
     assert response.status_code == 302
     n = Need.objects.get()

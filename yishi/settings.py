@@ -379,6 +379,9 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "portal.login_guard.client_ip"
 AXES_LOCKOUT_CALLABLE = "portal.login_guard.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
+# Axes' startup line ("AXES: BEGIN version …") on every manage command and web worker is noise, and its
+# verbose mode writes the browser's user agent into each line; lockouts and failures still log WARNING.
+AXES_VERBOSE = False
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:

@@ -46,7 +46,7 @@ def money_panel(context, proposal):
         "request": request,
         "csrf_token": context.get("csrf_token"),
         "s": summary,
-        "accounts": selectors.final_accounts(proposal) if proposal.status == S.SETTLED else None,
+        "accounts": selectors.final_accounts(proposal, summary=summary) if proposal.status == S.SETTLED else None,
         "roles": roles,
         "in_scope": in_scope,
         "before_review": proposal.status in BEFORE_REVIEW,

@@ -30,6 +30,9 @@ from ..models import ZERO, BudgetReview, Contribution, Fund, LedgerEntry
 from .common import is_street_staff, reader_communities, refuse, street_communities, street_q, viewer
 
 LEDGER_PER_PAGE = 100
+# Both lists of the review queue are paginated, QUEUE_PER_PAGE cards each (two forms per card): a
+# subdistrict can have hundreds waiting, and rendering them all made the page 2.5 MB and seconds slow.
+QUEUE_PER_PAGE = 20
 MONEY_OUT = DecimalField(max_digits=14, decimal_places=2)
 
 
@@ -84,11 +87,13 @@ def _queue_context(request, communities, *, errors=None):
             Fund.objects.filter(community__in=communities, year=year, kind=FundKind.PUBLIC_SERVICE)
         )
     }
-    pending = list(
+    pending_page = Paginator(
         Proposal.objects.filter(group__community__in=communities, status=ProposalStatus.APPROVED)
         .select_related("group__community")
-        .order_by("updated_at", "pk")
-    )
+        .order_by("updated_at", "pk"),
+        QUEUE_PER_PAGE,
+    ).get_page(request.GET.get("pending"))
+    pending = list(pending_page.object_list)
     for p in pending:
         p.fund = funds.get(p.group.community_id)
         p.available = (p.fund.balance - p.fund.reserved) if p.fund else None
@@ -99,7 +104,7 @@ def _queue_context(request, communities, *, errors=None):
             requested=p.community_share, auto_id=f"id_a{p.pk}_%s"
         )
         p.return_form = err.get("return") or BudgetReturnForm(auto_id=f"id_r{p.pk}_%s")
-    funded = list(
+    funded_page = Paginator(
         Proposal.objects.filter(group__community__in=communities, status=ProposalStatus.FUNDED)
         .select_related("group__community")
         .annotate(
@@ -108,13 +113,16 @@ def _queue_context(request, communities, *, errors=None):
             collected=_collected_subquery(),
             has_hold=Exists(Hold.objects.filter(proposal=OuterRef("pk"), lifted_at__isnull=True)),
         )
-        .order_by("updated_at", "pk")
-    )
+        .order_by("updated_at", "pk"),
+        QUEUE_PER_PAGE,
+    ).get_page(request.GET.get("funded"))
+    funded = list(funded_page.object_list)
     for p in funded:
         p.target = (p.approved_total - p.approved_share) if p.approved_total is not None else p.self_raised_share
         p.still_to_raise = max(p.target - p.collected, ZERO)
         p.release_errors = errors.get(p.pk, {}).get("release")
-    return {"pending": pending, "funded": funded, "year": year, "communities": communities}
+    return {"pending": pending, "funded": funded, "pending_page": pending_page, "funded_page": funded_page,
+            "year": year, "communities": communities}
 
 
 @login_required

@@ -7,12 +7,14 @@ community gets 403 with the reason; anyone outside it 404.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
-from django.http import Http404
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Func, Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -22,12 +24,14 @@ from proposals.enums import BallotKind, VoteChoice
 from proposals.forms import VoteForm
 from proposals.models import Ballot, BallotElector, Notice, Objection, Vote
 from yishi.errors import DomainError
+from yishi.public_cache import cached_fragment, minute
 
 from .access import viewer_for
 from .common import error_status, forbidden, template_for
 from .public import _resolution_rows
 
 PAGE = "proposals/ballot.html"
+BALLOTS_PER_PAGE = 30
 
 
 class _Forbidden(Exception):
@@ -175,21 +179,33 @@ def my_ballots(request):
     else:
         scope |= Q(proposal__group__community_id__in=viewer.staff_community_ids | viewer.board_community_ids)
         scope |= Q(proposal__group__community__subdistrict_id__in=viewer.board_subdistrict_ids)
-    ballots = list(
-        Ballot.objects.filter(scope)
-        .select_related("proposal__group__community", "council")
+    mine = Ballot.objects.filter(scope)
+    counts = mine.aggregate(open=Count("pk", filter=Q(closed_at__isnull=True)),
+                            closed=Count("pk", filter=Q(closed_at__isnull=False)))
+    # Open ballots first, then the closed ones newest first, BALLOTS_PER_PAGE a page; votes counted per row
+    # shown (a subquery), not by grouping every ballot of the scope before the LIMIT.
+    paginator = Paginator(
+        mine.select_related("proposal__group__community", "council")
         .annotate(
-            cast=Count("votes", distinct=True),
+            cast=Coalesce(Subquery(
+                Vote.objects.filter(ballot=OuterRef("pk")).order_by()
+                .annotate(n=Func(F("pk"), function="COUNT")).values("n")
+            ), 0),
             my_choice=Subquery(Vote.objects.filter(ballot=OuterRef("pk"), voter=user).values("choice")[:1]),
             is_elector=Subquery(BallotElector.objects.filter(ballot=OuterRef("pk"), user=user).values("pk")[:1]),
         )
-        .order_by("closed_at", "closes_at", "-pk")[:200]
+        .order_by(F("closed_at").desc(nulls_first=True), "closes_at", "-pk"),
+        BALLOTS_PER_PAGE,
     )
+    paginator.count = counts["open"] + counts["closed"]  # no second COUNT(*)
+    page = paginator.get_page(request.GET.get("page"))
+    ballots = list(page.object_list)
     labels = dict(VoteChoice.choices)
     for b in ballots:
         b.my_choice_label = labels.get(b.my_choice, "")
     now = timezone.now()
     return render(request, "proposals/my_ballots.html", {
+        "page": page, "counts": counts,
         "open": [b for b in ballots if b.closed_at is None],
         "closed": [b for b in ballots if b.closed_at is not None],
         "now": now,
@@ -210,9 +226,21 @@ def ballot(request, pk):
 def ballot_tally(request, pk):
     """The tally fragment polled by htmx every 5 s while the ballot is open."""
     ballot, _elector = _ballot_for(request, pk)
-    context = tally_context(ballot)
-    response = render(request, f"{PAGE}#tally", context)
-    if _may_close(viewer_for(request), ballot):
+    may_close = _may_close(viewer_for(request), ballot)
+    if may_close:
+        context = tally_context(ballot)
+        response = render(request, f"{PAGE}#tally", context)
+    else:
+        # The fragment is the same for everyone who may see the ballot: cached under the ballot's
+        # newest vote, its close and the minute ("还剩 …"), so a vote shows at the next poll.
+        last_vote = ballot.votes.aggregate(last=Max("id"))["last"] or 0
+        version = f"{last_vote}.{ballot.closed_at.timestamp() if ballot.closed_at else 0}.{minute()}"
+        body = cached_fragment(
+            f"tally:{translation.get_language()}:{ballot.pk}", version,
+            lambda: render_to_string(f"{PAGE}#tally", tally_context(ballot), request),
+        )
+        response = HttpResponse(body)
+    if may_close:
         # The close button follows the tally: enabled (out of band) once the result is settled.
         context.update(can_close=True, close_oob=True,
                        close_now=close_allowed_now(ballot, context["tally"], context["now"]))

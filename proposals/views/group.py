@@ -1,7 +1,8 @@
 """My group (residents) and the review queue (group-council members)."""
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.core.paginator import Paginator
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.shortcuts import render
 from django.utils import timezone
@@ -16,6 +17,9 @@ from proposals.models import Ballot, Notice, Objection, Proposal, Vote
 
 from .access import viewer_for
 from .common import forbidden
+
+
+QUEUE_PER_PAGE = 30
 
 
 def _running_notice(now):
@@ -77,10 +81,15 @@ def review_queue(request):
         .annotate(n=Count("pk"))
         .values("n")
     )
-    proposals = list(
-        Proposal.objects.filter(group_id__in=group_ids,
-                                status__in=[S.GROUP_REVIEW, S.ADOPTED, S.NOTICE])
-        .select_related("group", "author")
+    mine = Proposal.objects.filter(group_id__in=group_ids, status__in=[S.GROUP_REVIEW, S.ADOPTED, S.NOTICE])
+    counts = mine.aggregate(
+        review=Count("pk", filter=Q(status=S.GROUP_REVIEW)), adopted=Count("pk", filter=Q(status=S.ADOPTED)),
+        notice=Count("pk", filter=Q(status=S.NOTICE)),
+    )
+    # One page of QUEUE_PER_PAGE across the three sections, in their order (a council of a big
+    # group can have many waiting; each row costs five subqueries).
+    paginator = Paginator(
+        mine.select_related("group", "author")
         .annotate(
             open_ballot_id=Subquery(open_ballot.values("pk")[:1]),
             open_ballot_closes_at=Subquery(open_ballot.values("closes_at")[:1]),
@@ -90,10 +99,17 @@ def review_queue(request):
             ),
             unanswered=Coalesce(Subquery(unanswered, output_field=IntegerField()), Value(0)),
             notice_ends_at=Subquery(_running_notice(now).values("ends_at")[:1]),
+            section=Case(When(status=S.GROUP_REVIEW, then=Value(0)), When(status=S.ADOPTED, then=Value(1)),
+                         default=Value(2)),
         )
-        .order_by("updated_at", "pk")
+        .order_by("section", "updated_at", "pk"),
+        QUEUE_PER_PAGE,
     )
+    paginator.count = counts["review"] + counts["adopted"] + counts["notice"]  # no second COUNT(*)
+    page = paginator.get_page(request.GET.get("page"))
+    proposals = list(page.object_list)
     return render(request, "proposals/review_queue.html", {
+        "page": page, "counts": counts,
         "review": [p for p in proposals if p.status == S.GROUP_REVIEW],
         "adopted": [p for p in proposals if p.status == S.ADOPTED],
         "notice": [p for p in proposals if p.status == S.NOTICE],

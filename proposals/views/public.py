@@ -7,8 +7,9 @@ from django.core.paginator import Paginator
 from django.db.models import Avg, Count, OuterRef, Prefetch, Subquery
 from django.http import Http404
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
 from councils.models import Community
@@ -26,6 +27,7 @@ from proposals.forms import (
 )
 from proposals.models import Notice, Objection, Proposal, Rating, Vote
 from proposals.stages import stepper
+from yishi.public_cache import cached_content, cached_fragment, is_anonymous, paid_refunds, public_version
 from yishi.qr import qr_svg  # the poster's code; tests and funding's receipts import it from here too
 
 from .access import PRIVATE_STATUSES, proposal_or_404, public_q, viewer_for
@@ -33,13 +35,32 @@ from .access import PRIVATE_STATUSES, proposal_or_404, public_q, viewer_for
 CENT = Decimal("0.01")
 PAGE_SIZE = 20
 PUBLIC_STATUSES = [s for s in S.values if s not in PRIVATE_STATUSES]
+LIST_PARAMETERS = {"community", "status", "page"}
+# The proposal page shows the newest TIMELINE_PER_PAGE events and links to earlier ones: a
+# proposal with hundreds of objections had its whole history rendered on every view (two
+# thirds of the page's time, issue 8).
+TIMELINE_PER_PAGE = 30
 
 
 # --------------------------------------------------------------------------- list
 
 
 def public_list(request):
-    """公示与决议: every public proposal, newest first, filterable by community and status."""
+    """公示与决议: every public proposal, newest first, filterable by community and status.
+
+    Anonymous visitors get the body from the public cache (yishi.public_cache) when the query
+    string holds only the page's own parameters: a withdrawal or a new notice (each an event)
+    changes the key, so the list is never behind.
+    """
+    if is_anonymous(request) and set(request.GET) <= LIST_PARAMETERS:
+        parts = [request.GET.get(k, "")[:40] for k in sorted(LIST_PARAMETERS)]
+        body = cached_content(request, template="proposals/public_list.html", name="list", parts=parts,
+                              context=lambda: _list_context(request))
+        return render(request, "proposals/public_list.html", {"cached_content": body})
+    return render(request, "proposals/public_list.html", _list_context(request))
+
+
+def _list_context(request) -> dict:
     communities = Community.objects.select_related("subdistrict")
     form = PublicFilterForm(request.GET or None, communities=communities, statuses=PUBLIC_STATUSES)
     running_notice = Notice.objects.filter(proposal=OuterRef("pk"), voided_at__isnull=True).order_by("-published_at")
@@ -55,7 +76,7 @@ def public_list(request):
         if form.cleaned_data["status"]:
             qs = qs.filter(status=form.cleaned_data["status"])
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "proposals/public_list.html", {"form": form, "page": page, "now": timezone.now()})
+    return {"form": form, "page": page, "now": timezone.now()}
 
 
 # --------------------------------------------------------------------------- the proposal page
@@ -74,7 +95,31 @@ def _resolution_rows(resolution) -> list[dict]:
     return rows
 
 
-def _page_data(proposal) -> dict:
+def timeline_before(request) -> int | None:
+    """The ``?before=<seq>`` of the timeline's earlier pages, or None for the newest."""
+    raw = request.GET.get("before", "")
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+
+def _timeline(proposal, before: int | None) -> tuple[list, int | None, int]:
+    """The newest TIMELINE_PER_PAGE events before ``before`` (a seq), oldest first; the seq to
+    link "earlier" to (or None); and how many events the proposal has.
+
+    Keyset pagination on the chain's unique index (proposal, seq), so an old page costs what
+    the newest does.
+    """
+    events = proposal.events.select_related("actor", "on_behalf_of").order_by("-seq")
+    if before is not None:
+        events = events.filter(seq__lt=before)
+    rows = list(events[:TIMELINE_PER_PAGE + 1])
+    earlier = rows[TIMELINE_PER_PAGE - 1].seq if len(rows) > TIMELINE_PER_PAGE else None
+    # A proposal's events are numbered 1, 2, 3 … without gaps (proposals.history.event_write): on
+    # the newest page the newest seq is their number; an earlier page counts them.
+    total = proposal.events.count() if before is not None else (rows[0].seq if rows else 0)
+    return rows[:TIMELINE_PER_PAGE][::-1], earlier, total
+
+
+def _page_data(proposal, before: int | None = None) -> dict:
     """Everything the page shows, in a fixed number of queries whatever the number of rows."""
     lines = list(proposal.lines.all())
     resolutions = list(proposal.resolutions.order_by("number"))
@@ -92,7 +137,7 @@ def _page_data(proposal) -> dict:
     for notice in notices:
         notice.resolution = by_id.get(notice.resolution_id)
     ballots = list(proposal.ballots.select_related("council", "resolution").order_by("opened_at", "pk"))
-    events = list(proposal.events.select_related("actor", "on_behalf_of").order_by("seq"))
+    events, earlier, event_count = _timeline(proposal, before)
     opinions = list(proposal.opinions.select_related("supervisor").order_by("created_at"))
     holds = list(proposal.holds.select_related("placed_by", "lifted_by").order_by("-placed_at"))
     ratings = proposal.ratings.aggregate(avg=Avg("stars"), n=Count("pk"))
@@ -110,6 +155,9 @@ def _page_data(proposal) -> dict:
         "closed_ballots": [b for b in ballots if b.closed_at is not None],
         "open_ballot": open_ballots[0] if open_ballots else None,
         "events": events,
+        "events_earlier": earlier,
+        "events_folded": before is not None,
+        "event_count": event_count,
         "opinions": opinions,
         "holds": holds,
         "open_holds": [h for h in holds if h.lifted_at is None],
@@ -226,8 +274,14 @@ def render_detail(request, proposal, *, bound: dict | None = None, answer_forms:
     A refusal is shown next to the form that caused it; when the viewer's role
     has no such form on the page (a 403), it is shown at the top of the actions.
     """
+    context = detail_context(request, proposal, bound=bound, answer_forms=answer_forms, error=error,
+                             error_key=error_key)
+    return render(request, "proposals/detail.html", context, status=status)
+
+
+def detail_context(request, proposal, *, bound=None, answer_forms=None, error=None, error_key=None) -> dict:
     viewer = viewer_for(request)
-    data = _page_data(proposal)
+    data = _page_data(proposal, timeline_before(request))
     acts = _actions(request, proposal, data)
     forms = _action_forms(request, proposal, acts, bound)
     answer_forms = answer_forms or {}
@@ -237,7 +291,7 @@ def render_detail(request, proposal, *, bound: dict | None = None, answer_forms:
                 objection.answer_form = answer_forms.get(objection.pk) or ObjectionAnswerForm(
                     prefix=f"o{objection.pk}"
                 )
-    context = {
+    return {
         "proposal": proposal,
         **data,
         "acts": acts,
@@ -254,7 +308,6 @@ def render_detail(request, proposal, *, bound: dict | None = None, answer_forms:
         "now": timezone.now(),
         "site_url": settings.SITE_URL,
     }
-    return render(request, "proposals/detail.html", context, status=status)
 
 
 def _shows_form(acts, key) -> bool:
@@ -266,29 +319,68 @@ def _shows_form(acts, key) -> bool:
 
 
 def detail(request, pk: int):
-    proposal = proposal_or_404(request, pk)
-    return render_detail(request, proposal)
+    """The proposal page.
+
+    Anonymous visitors get it from the public cache (yishi.public_cache): every change to what it
+    shows writes an event, a vote or a ledger entry, and a settled proposal's paid refunds (written
+    without an event) are checked against the cached entry. A hit costs one query (the version):
+    what an anonymous visitor may read depends on the proposal's status alone, which is part of
+    that version, so the cached entry is only ever one a visitor could read.
+    """
+    if is_anonymous(request) and set(request.GET) <= {"before"}:
+        before = timeline_before(request)
+
+        def render_public():
+            proposal = proposal_or_404(request, pk)  # 404 for a visitor unless public; nothing stored
+            return {
+                "title": proposal.title,
+                "refunds": paid_refunds(pk) if proposal.status == S.SETTLED else None,
+                "body": render_to_string("proposals/detail.html#content", detail_context(request, proposal), request),
+            }
+
+        entry = cached_fragment(
+            f"public:proposal:{translation.get_language()}:{pk}:{before}", public_version(), render_public,
+            fresh=lambda entry: entry["refunds"] is None or entry["refunds"] == paid_refunds(pk),
+        )
+        return render(request, "proposals/detail.html", {"proposal": {"title": entry["title"]},
+                                                         "cached_content": entry["body"]})
+    return render_detail(request, proposal_or_404(request, pk))
 
 
 # --------------------------------------------------------------------------- the poster
 
 
 def poster(request, pk: int):
-    """A4 notice poster for the courtyard wall, with a QR code to the proposal page."""
-    proposal = proposal_or_404(request, pk)
-    if proposal.status in PRIVATE_STATUSES:
-        raise Http404
-    notice = (
-        proposal.notices.filter(voided_at__isnull=True).select_related("resolution").order_by("-published_at").first()
-    )
-    if notice is None:
-        raise Http404
+    """A4 notice poster for the courtyard wall, with a QR code to the proposal page.
+
+    The same sheet for everyone who may see it (the QR code is most of its cost), from the public
+    cache; only a public proposal with a running notice has one, and both are part of the version.
+    """
+
+    def render_poster():
+        proposal = proposal_or_404(request, pk)
+        if proposal.status in PRIVATE_STATUSES:
+            raise Http404
+        notice = (
+            proposal.notices.filter(voided_at__isnull=True).select_related("resolution")
+            .order_by("-published_at").first()
+        )
+        if notice is None:
+            raise Http404
+        return {
+            "title": proposal.title,
+            "body": render_to_string("proposals/poster.html#content", _poster_context(proposal, notice), request),
+        }
+
+    entry = cached_fragment(f"public:poster:{translation.get_language()}:{pk}", public_version(), render_poster)
+    return render(request, "proposals/poster.html", {"proposal": {"title": entry["title"]},
+                                                     "cached_content": entry["body"]})
+
+
+def _poster_context(proposal, notice) -> dict:
     resolution = notice.resolution
     url = settings.SITE_URL + reverse("proposals:detail", args=[proposal.pk])
-    return render(
-        request, "proposals/poster.html",
-        {
-            "proposal": proposal, "notice": notice, "resolution": resolution, "rows": _resolution_rows(resolution),
-            "url": url, "qr": mark_safe(qr_svg(url)),  # generated here from our own URL, no user text in it
-        },
-    )
+    return {
+        "proposal": proposal, "notice": notice, "resolution": resolution, "rows": _resolution_rows(resolution),
+        "url": url, "qr": mark_safe(qr_svg(url)),  # generated here from our own URL, no user text in it
+    }

@@ -34,18 +34,25 @@ from proposals.enums import BallotKind, ProposalStatus
 from proposals.forms import ProxyObjectionForm, ProxyVoteForm, StaffBallotOpenForm
 from proposals.models import Ballot, Notice, Proposal
 from yishi.errors import DomainError, PermissionDenied
+from yishi.paging import named_page
 from yishi.views import attempt
 
 # --------------------------------------------------------------------------- staff home
 
 
+STAFF_PER_PAGE = 20
+
 def _home_context(request, community, communities, *, failed=None):
     """Everything the staff home shows. ``failed``: (proposal pk, bound form) after a refusal."""
-    submitted = list(
+    # Each list is paginated (STAFF_PER_PAGE, its own page parameter): a busy community's staff home
+    # rendered every submitted proposal with its form, every open ballot and notice (170 KB).
+    submitted_page = named_page(
         Proposal.objects.filter(group__community=community, status=ProposalStatus.SUBMITTED)
         .select_related("group")
-        .order_by("updated_at")
+        .order_by("updated_at", "pk"),
+        STAFF_PER_PAGE, request, "submitted",
     )
+    submitted = list(submitted_page.object_list)
     rows = []
     for proposal in submitted:
         if failed and failed[0] == proposal.pk:
@@ -53,7 +60,7 @@ def _home_context(request, community, communities, *, failed=None):
         else:
             form = StaffBallotOpenForm(initial={"closes_at": default_closes_at()}, auto_id=f"id_p{proposal.pk}_%s")
         rows.append((proposal, form))
-    ballots = list(
+    ballots_page = named_page(
         Ballot.objects.filter(
             kind=BallotKind.COMMUNITY, closed_at__isnull=True, proposal__group__community=community
         )
@@ -62,8 +69,10 @@ def _home_context(request, community, communities, *, failed=None):
             approves=Count("votes", filter=Q(votes__choice="approve")),
             cast=Count("votes"),
         )
-        .order_by("closes_at")
+        .order_by("closes_at", "pk"),
+        STAFF_PER_PAGE, request, "ballots",
     )
+    ballots = list(ballots_page.object_list)
     now = timezone.now()
     for ballot in ballots:
         ballot.needed = proposal_services.ballot_threshold(ballot).approvals_needed(
@@ -75,14 +84,16 @@ def _home_context(request, community, communities, *, failed=None):
             now >= ballot.closes_at or ballot.remaining == 0
             or ballot.approves >= ballot.needed or ballot.approves + ballot.remaining < ballot.needed
         )
-    notices = list(
+    notices_page = named_page(
         Notice.objects.filter(
             proposal__group__community=community, proposal__status=ProposalStatus.NOTICE,
             voided_at__isnull=True, ends_at__gt=timezone.now(),
         )
         .select_related("proposal__group")
-        .order_by("ends_at")
+        .order_by("ends_at", "pk"),
+        STAFF_PER_PAGE, request, "notices",
     )
+    notices = list(notices_page.object_list)
     pending = Residency.objects.filter(
         group__community=community, verified_at__isnull=True, ends_at__isnull=True
     ).count()
@@ -92,6 +103,7 @@ def _home_context(request, community, communities, *, failed=None):
         "submitted_rows": rows,
         "ballots": ballots,
         "notices": notices,
+        "submitted_page": submitted_page, "ballots_page": ballots_page, "notices_page": notices_page,
         "pending_count": pending,
         "is_street_staff": is_street_staff_anywhere(request.user),
     }
