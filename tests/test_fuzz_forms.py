@@ -98,9 +98,9 @@ def scene(db):
     held = Meeting.objects.filter(council=w.group_council).first()
     from needs import activities as acts
     from needs import services as ns
-    from tests.sanshe_support import claimed_project
+    from tests.sanshe_support import claimed_project, organisation
 
-    project, org = claimed_project(w)
+    project, org = claimed_project(w, organisation(w, "活动服务社"))
     activity = ns.activity_publish(project=project, actor=w.staff, title="讲座", place="活动室", capacity=5,
                                    starts_at=timezone.now() + timedelta(minutes=30))
     signup = ns.activity_signup(activity=activity, resident=w.residents[0])
