@@ -24,7 +24,8 @@ RUN DEBUG=0 ALLOWED_HOSTS=build YISHI_VAR_DIR=/tmp/yishi-build \
     SECRET_KEY=build-only-collectstatic-key-not-used-at-runtime-0123456789abcdef \
     YISHI_CHECKPOINT_KEY=build-only-checkpoint-key-not-used-at-runtime-0123 \
     python manage.py collectstatic --noinput \
- && if [ -d locale ]; then python manage.py compilemessages; fi
+ && if [ -d locale ]; then python manage.py compilemessages; fi \
+ && mkdir -p var/media  # the photos volume's mount point, owned by the app's user below
 
 FROM python:3.12-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 \

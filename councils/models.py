@@ -14,6 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from .enums import BoardTitle, CouncilKind, SeatRole, StaffLevel
 
+# The languages of settings.LANGUAGES, each named in itself (as language menus do).
+LANGUAGE_CHOICES = [("zh-hans", "简体中文"), ("en", "English")]
+
 
 class User(AbstractUser):
     """A person with a login. Name and phone are private: never on public pages."""
@@ -21,6 +24,11 @@ class User(AbstractUser):
     full_name = models.CharField(_("姓名"), max_length=60, blank=True)
     phone = models.CharField(_("电话"), max_length=20, blank=True)
     large_text = models.BooleanField(_("大字模式"), default=False)
+    # The language of the person's mail (notifications are put into words in it); pages follow the
+    # language switch. Existing accounts read Chinese.
+    language = models.CharField(
+        _("语言"), max_length=10, choices=LANGUAGE_CHOICES, default="zh-hans", db_default="zh-hans"
+    )
     # Recorded by community staff; the age limit of an activity (R25) is checked against it.
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
 

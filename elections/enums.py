@@ -63,3 +63,5 @@ class ElectionEventKind(models.TextChoices):
     RUNOFF_OPENED = "runoff_opened", _("发起第二轮投票")
     SEATED = "seated", _("当选人就任")
     CANCELLED = "cancelled", _("未能举行")
+    PHOTO_ADDED = "photo_added", _("上传候选人照片")
+    PHOTO_REMOVED = "photo_removed", _("删除候选人照片")

@@ -9,9 +9,9 @@ is the public count, and "voting open" goes to the whole roll, voted or not.
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
-
 from notifications.enums import NotificationKind as K
+from notifications.messages import Msg as _  # put into words in each reader's language when shown
+from notifications.messages import PerLanguage
 from notifications.services import notifications_create
 
 from .enums import CandidateResult, ElectionStatus
@@ -92,13 +92,14 @@ def election_result(election_id: int, round_number: int) -> int:
         body = _("%(election)s投票人数未超过选民名册的一半，投票无效。") % {"election": election}
     else:
         rounds = {r.number: r for r in election.rounds.all()}
-        elected = "、".join(
-            _("%(name)s（%(votes)d 票）") % {"name": c.user.display_name, "votes": rounds[c.elected_round].votes_for(c)}
-            for c in Candidate.objects.filter(election=election, result=CandidateResult.ELECTED)
-            .select_related("user").order_by("elected_round", "user__full_name"))
+        winners = [(c.user.display_name, rounds[c.elected_round].votes_for(c))
+                   for c in Candidate.objects.filter(election=election, result=CandidateResult.ELECTED)
+                   .select_related("user").order_by("elected_round", "user__full_name")]
+        elected = PerLanguage.of(lambda: "、".join(
+            str(_("%(name)s（%(votes)d 票）") % {"name": name, "votes": votes}) for name, votes in winners))
         if election.status == ElectionStatus.COMPLETED:
             body = _("%(election)s计票结束，当选：%(elected)s。") % {"election": election, "elected": elected}
         else:
             body = _("%(election)s第 %(n)d 轮计票结束，当选：%(elected)s；还有席位待第二轮投票产生。") % {
-                "election": election, "n": round_number, "elected": elected or "—"}
+                "election": election, "n": round_number, "elected": elected if winners else "—"}
     return _tell(election, users, K.ELECTION_RESULT, _("推选结果"), body, f"result{round_number}")

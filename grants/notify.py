@@ -1,11 +1,11 @@
 """Telling grantees and staff about micro-grant steps they must act on (after commit, idempotent by key)."""
 
 from django.urls import reverse
-from django.utils.translation import gettext as _
 
 from councils.enums import StaffLevel
 from councils.models import StaffPost
 from notifications.enums import NotificationKind as K
+from notifications.messages import Msg as _  # put into words in each reader's language when shown
 from notifications.services import notifications_create
 
 

@@ -87,6 +87,8 @@ class NeedsEventKind(models.TextChoices):
     PROJECT_COMPLETED = "project_completed", _("项目完成")
     PROJECT_CLOSED = "project_closed", _("项目关闭")
     SERVICE_RATED = "service_rated", _("服务评价")
+    PHOTO_ADDED = "photo_added", _("添加照片")
+    PHOTO_REMOVED = "photo_removed", _("删除照片")
     # Activities of a project (R25).
     ACTIVITY_PUBLISHED = "activity_published", _("发布活动")
     ACTIVITY_SIGNED_UP = "activity_signed_up", _("活动报名")

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from councils.forms import ResidentField
+from yishi.images import PhotoField
 from yishi.text import LineField, TextField
 
 from .enums import Channel, Decision, NeedCategory, NeedStatus, ProjectStatus
@@ -13,6 +14,7 @@ from .enums import Channel, Decision, NeedCategory, NeedStatus, ProjectStatus
 class NeedForm(forms.Form):
     category = forms.ChoiceField(label=_("什么方面的需要"), choices=NeedCategory.choices, widget=forms.RadioSelect)
     text = TextField(label=_("说说您的需要"), max_length=1000, widget=forms.Textarea(attrs={"rows": 4}))
+    photo = PhotoField(label=_("拍张照片（可不填）"), required=False)
 
 
 class RecordNeedForm(NeedForm):

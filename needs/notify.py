@@ -8,11 +8,12 @@ tells nobody; each message has a key, so running twice tells nobody twice
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from councils.enums import StaffLevel
 from councils.models import BoardSeat, StaffPost
 from notifications.enums import NotificationKind as K
+from notifications.messages import Choice
+from notifications.messages import Msg as _  # put into words in each reader's language when shown
 from notifications.services import notifications_create
 from organisations.models import OrganisationMember
 
@@ -35,12 +36,13 @@ def organisation_people(organisation_ids):
 
 
 def need_answered(need_id: int) -> int:
+    from .enums import NeedStatus
     from .models import Need
 
     need = Need.objects.select_related("project").get(pk=need_id)
     if need.resident_id is None:
         return 0
-    answer = need.get_status_display()
+    answer = Choice(NeedStatus, need.status)
     body = _("您提出的需求“%(text)s”：%(answer)s。%(reason)s") % {
         "text": need.text[:40], "answer": answer, "reason": need.answer_reason}
     return notifications_create(users=[need.resident_id], kind=K.NEED_ANSWERED, title=_("您的需求已回应"), body=body,

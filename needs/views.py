@@ -22,6 +22,7 @@ from councils.models import Community
 from organisations import conflicts
 from organisations import policies as org_policies
 from organisations.enums import MAY_CLAIM
+from photos.services import first_photo, with_photo
 from yishi.errors import PermissionDenied
 from yishi.views import attempt, form_invalid, require, submit  # noqa: F401 — form_invalid re-exported
 
@@ -79,7 +80,7 @@ def ledger(request):
     filters = form.cleaned_data if form.is_valid() else {}
     qs = selectors.needs_ledger(
         community, category=filters.get("category"), status=filters.get("status"), viewer=request.user
-    )
+    ).annotate(photo_id=first_photo("need"))
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     residency = policies.current_residency(request.user)
     can_support = residency is not None and residency.group.community_id == community.pk
@@ -110,11 +111,11 @@ def raise_need(request):
     if residency is None:
         raise PermissionDenied(_("核实为本社区居民后才能提出需求。请联系社区工作人员。"))
     community = residency.group.community
-    form = NeedForm(request.POST or None)
+    form = NeedForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        if attempt(request, lambda: services.need_raise(
+        if attempt(request, lambda: with_photo(form.cleaned_data.get("photo"), request.user, lambda: services.need_raise(
                 community=community, text=form.cleaned_data["text"], category=form.cleaned_data["category"],
-                actor=request.user), success=_("需求已提交，社区会在规定时间内回应。"), form=form):
+                actor=request.user)), success=_("需求已提交，社区会在规定时间内回应。"), form=form):
             return redirect("needs:mine")
     return render(request, "needs/raise.html", {"form": form, "community": community})
 
@@ -260,12 +261,12 @@ def staff_ledger(request):
 @require_POST
 def staff_record(request):
     community = _staff_community(request)
-    form = RecordNeedForm(request.POST, community=community)
+    form = RecordNeedForm(request.POST, request.FILES, community=community)
     if form.is_valid():
         data = form.cleaned_data
-        if attempt(request, lambda: services.need_raise(
+        if attempt(request, lambda: with_photo(data.get("photo"), request.user, lambda: services.need_raise(
                 community=community, text=data["text"], category=data["category"], actor=request.user,
-                resident=data["resident"], channel=data["channel"]), success=_("需求已登记。"), form=form):
+                resident=data["resident"], channel=data["channel"])), success=_("需求已登记。"), form=form):
             return redirect(reverse("needs:staff") + f"?community={community.slug}")
     return render(request, "needs/staff_ledger.html", _staff_context(request, community, record_form=form))
 

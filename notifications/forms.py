@@ -2,6 +2,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from yishi.text import LineField
 
+from councils.models import LANGUAGE_CHOICES
+
 from .enums import NotificationKind
 
 
@@ -14,6 +16,10 @@ class PreferencesForm(forms.Form):
     digest = forms.BooleanField(
         label=_("每天汇总成一封邮件"), required=False,
         help_text=_("勾选后，每天傍晚 6 点把当天的通知合成一封邮件发送，不再逐条发送。"),
+    )
+    language = forms.ChoiceField(
+        label=_("邮件语言"), choices=LANGUAGE_CHOICES, widget=forms.RadioSelect, required=False,
+        help_text=_("通知邮件用这种语言书写。网页的语言用页面顶端的语言切换。"),
     )
 
 

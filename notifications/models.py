@@ -5,6 +5,12 @@ or once per (user, kind, key) for a scheduled message (``key`` names what it is
 about, e.g. ``ballot:12``). The database enforces both, so two workers running
 the same job create each row once; ``mail_status`` is then claimed with a
 conditional UPDATE so each mail goes out once.
+
+``message`` holds the title and body as message ids and parameters
+(``notifications.messages``), put into words when shown: the inbox in the
+page's language, mail in the recipient's. ``title`` and ``body`` keep the
+text in the site's default language (the admin, and rows written before
+``message`` existed, which are shown as they were stored).
 """
 
 from django.conf import settings
@@ -15,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from proposals.models import Proposal, ProposalEvent
 
+from . import messages
 from .enums import MailStatus, NotificationKind
 
 
@@ -35,6 +42,8 @@ class Notification(models.Model):
     title = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"), max_length=4000)
     url = models.CharField(_("链接"), max_length=300, blank=True)
+    # {"title": …, "body": …} in the JSON of notifications.messages; {} on rows older than it.
+    message = models.JSONField(_("消息"), default=dict, db_default={}, blank=True)
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
     mail_status = models.CharField(
@@ -72,6 +81,17 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+    @property
+    def shown_title(self) -> str:
+        """The title in the active language (the stored text on rows without a message)."""
+        data = (self.message or {}).get("title")
+        return messages.render(data)[:200] if data else self.title
+
+    @property
+    def shown_body(self) -> str:
+        data = (self.message or {}).get("body")
+        return messages.render(data) if data else self.body
 
 
 class MailPreference(models.Model):

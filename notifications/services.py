@@ -29,16 +29,19 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
+
 
 from councils.enums import CouncilKind
 from councils.models import Council, User
-from proposals.enums import BallotOutcome, EventKind, ProposalStatus
+from proposals.enums import BallotKind, BallotOutcome, EventKind, ProposalStatus
 from proposals.models import Ballot, Notice, Objection, Proposal, ProposalEvent
 from outbox.services import outbox_put_later
 from proposals.services import submission_blockers
 
-from . import selectors
+from . import messages, selectors
+from .messages import Choice, Day, PerLanguage, When
+from .messages import Msg as _  # sentences stored as msgid + parameters, put into words when shown
 from .enums import MailStatus, NotificationKind
 from .models import KindPreference, MailPreference, Notification
 
@@ -58,8 +61,8 @@ MAIL_RETRY_AFTER = timedelta(minutes=1)
 # --------------------------------------------------------------------------- helpers
 
 
-def _local(at: datetime) -> str:
-    return date_format(timezone.localtime(at), "DATETIME_FORMAT")
+def _local(at: datetime) -> When:
+    return When(at)
 
 
 def _money(value) -> str:
@@ -112,16 +115,18 @@ def _mail_status_for(user_ids, kind: str) -> dict[int, str]:
 
 
 def _message(notification: Notification) -> EmailMessage:
-    body = render_to_string(
-        "notifications/email/notification.txt",
-        {
-            "notification": notification,
-            "link": absolute(notification.url),
-            "kind": notification.get_kind_display(),
-            "settings_link": absolute(_url("notifications:preferences")),
-        },
-    )
-    subject = _("【议事】%(title)s") % {"title": notification.title}
+    """The mail of one notification, in the recipient's language."""
+    with translation.override(notification.user.language or settings.LANGUAGE_CODE):
+        body = render_to_string(
+            "notifications/email/notification.txt",
+            {
+                "notification": notification,
+                "link": absolute(notification.url),
+                "kind": notification.get_kind_display(),
+                "settings_link": absolute(_url("notifications:preferences")),
+            },
+        )
+        subject = gettext("【议事】%(title)s") % {"title": notification.shown_title}
     return EmailMessage(subject=subject, body=body, to=[notification.user.email])
 
 
@@ -183,7 +188,7 @@ def notification_mail_send(*, notification_id: int) -> int:
     if not claimed:
         return 0
     try:
-        with translation.override(settings.LANGUAGE_CODE), mailers.default as connection:
+        with mailers.default as connection:
             connection.send_messages([_message(notification)])
     except Exception:
         Notification.objects.filter(pk=notification.pk).update(mail_status=MailStatus.FAILED, mailed_at=None)
@@ -195,10 +200,13 @@ def notification_mail_send(*, notification_id: int) -> int:
 
 
 def notifications_create(
-    *, users, kind: str, title: str, body: str, url: str = "", proposal: Proposal | None = None,
+    *, users, kind: str, title, body, url: str = "", proposal: Proposal | None = None,
     event: ProposalEvent | None = None, key: str = "",
 ) -> int:
     """Put one notification in each user's inbox and mail those who want it now.
+
+    ``title`` and ``body``: text, or sentences of ``notifications.messages`` (``Msg`` with its
+    parameters), which each reader sees in their language.
 
     Idempotent: a user already told of this event (or this key) gets nothing
     new, also when two workers do it at once (unique constraints, ignore
@@ -211,11 +219,15 @@ def notifications_create(
         return 0
     status = _mail_status_for(user_ids, kind)
     now = timezone.now()
+    message = {"title": messages.to_json(title), "body": messages.to_json(body)}
+    with translation.override(settings.LANGUAGE_CODE):  # the stored text: the admin's, and a fallback
+        title, body = messages.render(message["title"]), messages.render(message["body"])
     Notification.objects.bulk_create(
         [
             Notification(
                 user_id=pk, kind=kind, proposal=proposal, event=event, key="" if event else key,
-                title=title[:200], body=body[:4000], url=url, created_at=now, mail_status=status[pk],
+                title=title[:200], body=body[:4000], message=message, url=url, created_at=now,
+                mail_status=status[pk],
             )
             for pk in user_ids
         ],
@@ -262,7 +274,7 @@ def _plans_ballot_opened(event: ProposalEvent, p: Proposal) -> list[Plan]:
                 "%(council)s就议案“%(title)s”发起了%(kind)s，截止时间 %(at)s。您是表决人之一，"
                 "请在截止前表明赞成、反对或弃权；不投票不算赞成。"
             )
-            % {"council": ballot.council.name, "title": p.title, "kind": ballot.get_kind_display(),
+            % {"council": ballot.council.name, "title": p.title, "kind": Choice(BallotKind, ballot.kind),
                "at": _local(ballot.closes_at)},
             ballot_url(ballot),
         )
@@ -351,7 +363,7 @@ def _plans_ballot_closed(event: ProposalEvent, p: Proposal) -> list[Plan]:
         u.pk: u
         for u in [p.author, *followers, *selectors.group_council_members(p.group), *selectors.ballot_electors(ballot)]
     }
-    outcome = BallotOutcome(ballot.outcome).label
+    outcome = Choice(BallotOutcome, ballot.outcome)
     return [
         Plan(
             K.BALLOT_CLOSED, _others(users.values(), event),
@@ -360,7 +372,7 @@ def _plans_ballot_closed(event: ProposalEvent, p: Proposal) -> list[Plan]:
                 "%(kind)s已结束：赞成 %(approve)d 票，反对 %(oppose)d 票，弃权 %(abstain)d 票；"
                 "应参加表决 %(electorate)d 人，通过需要 %(needed)d 票。结果：%(outcome)s。"
             )
-            % {"kind": ballot.get_kind_display(), "approve": ballot.approve_count, "oppose": ballot.oppose_count,
+            % {"kind": Choice(BallotKind, ballot.kind), "approve": ballot.approve_count, "oppose": ballot.oppose_count,
                "abstain": ballot.abstain_count, "electorate": ballot.electorate_size,
                "needed": (event.data or {}).get("needed", 0), "outcome": outcome},
             proposal_url(p),
@@ -533,7 +545,7 @@ def ballot_reminders_send(*, now: datetime | None = None) -> int:
                     "您还没有对“%(title)s”（%(kind)s）投票。表决将于 %(at)s 截止，截止后不能再投票；"
                     "不投票不算赞成。"
                 )
-                % {"title": p.title, "kind": ballot.get_kind_display(), "at": _local(ballot.closes_at)},
+                % {"title": p.title, "kind": Choice(BallotKind, ballot.kind), "at": _local(ballot.closes_at)},
             )
     return sent
 
@@ -551,7 +563,8 @@ def notices_ended_notify(*, now: datetime | None = None) -> int:
             blockers = submission_blockers(p, now)
             body = _("“%(title)s”的公示已于 %(at)s 期满。") % {"title": p.title, "at": _local(notice.ends_at)}
             if blockers:
-                body += _("提交社区前还需处理：") + " ".join(blockers)
+                # The reasons are proposals' sentences: kept in every language as they are now.
+                body += _("提交社区前还需处理：") + PerLanguage.of(lambda p=p: " ".join(submission_blockers(p, now)))
             else:
                 body += _("小组议事会现在可以把决议提交社区议事会。")
             sent += notifications_create(
@@ -578,12 +591,12 @@ def meeting_reminders_send(*, now: datetime | None = None) -> int:
             sent += notifications_create(
                 users=selectors.group_council_members(council.group), kind=K.MEETING_REMINDER,
                 key=f"meeting:{council.pk}:{meeting_day:%Y-%m}", url=_url("proposals:meetings"),
-                title=_("%(date)s 议事会例会") % {"date": date_format(meeting_day, "MONTH_DAY_FORMAT")},
+                title=_("%(date)s 议事会例会") % {"date": Day(meeting_day, "MONTH_DAY_FORMAT")},
                 body=_(
                     "%(council)s每月 %(day)d 日召开例会，本月例会在 %(date)s。"
                     "请准备要审议的议案，会后记录应到、实到和会议记录。"
                 )
-                % {"council": council.name, "day": MEETING_DAY, "date": date_format(meeting_day, "DATE_FORMAT")},
+                % {"council": council.name, "day": MEETING_DAY, "date": Day(meeting_day, "DATE_FORMAT")},
             )
     return sent
 
@@ -616,14 +629,20 @@ def fund_calendar_warn(*, calendar, lead_days: int, details=None, now: datetime 
             if not (due - timedelta(days=lead_days) <= today <= due):
                 continue
             for subdistrict in Subdistrict.objects.all():
-                body = str(item.body) % {"date": date_format(due, "DATE_FORMAT"), "days": (due - today).days}
-                extra = details(item.code, subdistrict) if details else ""
-                if extra:
-                    body = f"{body}\n{extra}"
+                # The calendar's sentences (lazy strings, or text from settings) and the details are
+                # funding's: kept in every language as they read now.
+                def text(item=item, due=due, subdistrict=subdistrict):
+                    body = str(item.body) % {"date": date_format(due, "DATE_FORMAT"), "days": (due - today).days}
+                    extra = details(item.code, subdistrict) if details else ""
+                    return f"{body}\n{extra}" if extra else body
+
+                body = PerLanguage.of(text)
+                title = PerLanguage.of(lambda item=item, due=due: str(item.title) % {
+                    "date": date_format(due, "MONTH_DAY_FORMAT")})
                 sent += notifications_create(
                     users=selectors.street_staff(subdistrict), kind=K.FUND_CALENDAR,
                     key=f"fund:{subdistrict.pk}:{item.code}:{due.year}",
-                    title=str(item.title) % {"date": date_format(due, "MONTH_DAY_FORMAT")}, body=body,
+                    title=title, body=body,
                     url=_url("funding:funds"),
                 )
     return sent
@@ -653,7 +672,7 @@ def digests_send(*, now: datetime | None = None) -> int:
             if not user.email:
                 Notification.objects.filter(pk__in=[n.pk for n in rows]).update(mail_status=MailStatus.NO_ADDRESS)
                 continue
-            with translation.override(settings.LANGUAGE_CODE):
+            with translation.override(user.language or settings.LANGUAGE_CODE):  # the recipient's language
                 body = render_to_string(
                     "notifications/email/digest.txt",
                     {
@@ -663,7 +682,7 @@ def digests_send(*, now: datetime | None = None) -> int:
                         "settings_link": absolute(_url("notifications:preferences")),
                     },
                 )
-                subject = _("【议事】今日汇总：%(n)d 条通知") % {"n": len(rows)}
+                subject = gettext("【议事】今日汇总：%(n)d 条通知") % {"n": len(rows)}
             with mailers.default as connection:
                 connection.send_messages([EmailMessage(subject=subject, body=body, to=[user.email])])
             Notification.objects.filter(pk__in=[n.pk for n in rows]).update(
@@ -684,13 +703,19 @@ def notifications_mark_read(*, user: User, notification: Notification | None = N
     return qs.update(read_at=timezone.now())
 
 
-def preferences_update(*, user: User, email_kinds, digest: bool) -> None:
-    """Set which kinds come by mail (the rest stay in the inbox only) and whether mail comes as a daily digest."""
+def preferences_update(*, user: User, email_kinds, digest: bool, language: str | None = None) -> None:
+    """Set which kinds come by mail (the rest stay in the inbox only), whether mail comes as a daily
+    digest, and (when given) the language the mail is written in."""
     wanted = set(email_kinds)
     unknown = wanted - set(K.values)
     if unknown:
         raise ValueError(f"unknown notification kinds: {sorted(unknown)}")
+    if language is not None and language not in dict(settings.LANGUAGES):
+        raise ValueError(f"unknown language: {language!r}")
     with transaction.atomic():
+        if language is not None and user.language != language:
+            user.language = language
+            user.save(update_fields=["language"])
         MailPreference.objects.update_or_create(user=user, defaults={"digest": bool(digest)})
         for kind in K.values:
             KindPreference.objects.update_or_create(user=user, kind=kind, defaults={"email": kind in wanted})

@@ -66,7 +66,8 @@ def preferences(request):
         form = PreferencesForm(request.POST)
         if form.is_valid():
             services.preferences_update(
-                user=request.user, email_kinds=form.cleaned_data["email_kinds"], digest=form.cleaned_data["digest"]
+                user=request.user, email_kinds=form.cleaned_data["email_kinds"], digest=form.cleaned_data["digest"],
+                language=form.cleaned_data["language"] or None,
             )
             messages.success(request, _("通知设置已保存。"))
             return redirect("notifications:preferences")
@@ -75,6 +76,7 @@ def preferences(request):
             initial={
                 "email_kinds": sorted(selectors.email_kinds(request.user)),
                 "digest": selectors.wants_digest(request.user),
+                "language": request.user.language,
             }
         )
     return render(request, "notifications/preferences.html", {"form": form, "has_email": bool(request.user.email)})

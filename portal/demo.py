@@ -53,6 +53,7 @@ from funding.demo_foundation import seed_foundation
 from funding.enums import FundKind, Satisfaction
 from funding.models import Fund, Settlement
 from needs import demo as needs_demo
+from photos.demo import seed_photos
 from notifications.models import Notification
 from proposals import services as ps
 from proposals.enums import Category, ProposalStatus, VoteChoice
@@ -397,6 +398,7 @@ class DemoBuilder:
             seed_elections(self)
             needs_demo.seed(self)  # 三社联动: 玉东社区's needs, organisations, micro-grants (needs/demo.py)
             seed_foundation(self)  # 晋阳's community foundation: donations, two projects, monthly accounts
+            seed_photos(self)  # photos of proposals, a roadshow, a need and the candidates (photos/demo.py)
             seed_evaluation(self, BACK_GATE_TITLE, DEMO_PASSWORD)  # R26: the evaluator's final evaluation of 北苑后门
         self._date_notifications()
         return self.report
@@ -475,6 +477,8 @@ class DemoBuilder:
                         "full_name": name,
                         "phone": str(next(phones)),
                         "large_text": username == "resident",
+                        # One member reads mail in English (notifications are put into words per reader).
+                        **({"language": "en"} if username == "groupmember" else {}),
                     }
                 )
         for n, name in enumerate(JINYANG_COUNCIL, start=1):

@@ -77,6 +77,8 @@ LIMITS: dict[str, tuple[int, int]] = {
     "elections:ballot_cast": (10, 10 * MINUTE),
     # A ballot box holds hundreds of papers; staff enter them one after another.
     "elections:paper_ballot": (1000, HOUR),
+    # Each photo is decoded and re-encoded (CPU): a person's real work is a few photos at a time.
+    "photos:manage": (30, HOUR),
     # Activities (R25) and evaluation (R26).
     "needs:project_activities": (30, HOUR),
     "needs:activity_signup": (30, 10 * MINUTE),

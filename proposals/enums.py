@@ -135,3 +135,5 @@ class EventKind(models.TextChoices):
     ACCEPTANCE_RECORDED = "acceptance_recorded", _("验收")
     SETTLED = "settled", _("决算")
     RATED = "rated", _("居民评价")
+    PHOTO_ADDED = "photo_added", _("添加照片")
+    PHOTO_REMOVED = "photo_removed", _("删除照片")

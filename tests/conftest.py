@@ -50,6 +50,15 @@ def _default_language():
 
 
 @pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path_factory):
+    """Uploaded photos (and the demo seed's) go to a temporary folder, never to var/media."""
+    root = tmp_path_factory.mktemp("media")
+    settings.MEDIA_ROOT = root
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(root)}}}
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     # The rate limits count in the cache (local memory in tests): each test starts from zero,
     # as a new day would, so one test's posts never count against the next.

@@ -27,7 +27,7 @@ from tests.test_views_funding import funded, world
 pytestmark = pytest.mark.django_db
 
 FORM_MODULES = ["proposals.forms", "councils.forms", "funding.forms", "notifications.forms", "portal.forms",
-                "needs.forms_activities", "funding.views.evaluation"]
+                "needs.forms_activities", "funding.views.evaluation", "photos.forms"]
 FORMSET_MANAGEMENT = {"lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "0", "lines-MIN_NUM_FORMS": "1",
                       "lines-MAX_NUM_FORMS": "50"}
 
@@ -75,6 +75,7 @@ WATCHED = [
     "proposals.Notice", "proposals.Opinion", "proposals.Hold", "proposals.Rating", "proposals.AgendaItem",
     "funding.Fund", "funding.LedgerEntry", "funding.Contribution", "funding.Bid", "funding.BudgetReview",
     "funding.Acceptance", "funding.Settlement", "councils.Seat", "councils.BoardSeat", "councils.Residency",
+    "councils.Meeting", "notifications.Notification", "photos.Photo",
     "councils.Meeting", "notifications.Notification",
     "needs.Activity", "needs.Signup", "funding.Evaluation", "funding.EvaluatorAppointment",
 ]
@@ -147,6 +148,7 @@ def scene(db):
         (reverse("notifications:mark_read"), res),
         (reverse("notifications:preferences"), res),
         (reverse("portal:large_text"), res),
+        (reverse("photos:manage", args=["proposal", draft.pk]), w.author),
         (reverse("needs:project_activities", args=[project.pk]), org.admin),
         (reverse("needs:activity_signup", args=[activity.pk]), res),
         (reverse("needs:activity_qr_checkin", args=[acts.checkin_token(activity)]), res),

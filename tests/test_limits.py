@@ -131,6 +131,7 @@ def test_concurrent_objections_of_one_resident_stay_within_the_limit(postgres):
 # state (a proposal is submitted once, a ballot closes once, a claim is confirmed once), or a switch.
 NOT_CREATING = {
     "portal:large_text": "a display switch",
+    "photos:remove": "marks a photo removed, once per photo",
     "notifications:mark_read": "marks what exists", "notifications:preferences": "one row per person, updated",
     "councils:ballot_open": "once per proposal", "councils:ballot_close": "once per ballot",
     "councils:residency_verify": "once per residency", "councils:residency_end": "once per residency",

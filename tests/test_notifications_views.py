@@ -130,7 +130,8 @@ def test_preferences_anonymous_is_sent_to_log_in(client):
 def test_preferences_show_every_kind_on_by_default(client, reader):
     body = client.get(reverse("notifications:preferences")).content.decode()
     assert body.count('name="email_kinds"') == len(K.values)
-    assert body.count("checked") == len(K.values)
+    assert body.count("checked") == len(K.values) + 1  # every kind, and the mail language (Chinese)
+    assert body.count('type="radio" name="language"') == 2
 
 
 def test_preferences_save_kinds_off_and_digest(client, reader):

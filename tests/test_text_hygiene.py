@@ -25,7 +25,7 @@ from yishi.errors import DomainError
 from yishi.text import LineField, TextField, check_text, plain
 
 FORM_MODULES = ["proposals.forms", "councils.forms", "funding.forms", "notifications.forms", "portal.forms",
-                "organisations.forms", "needs.forms", "grants.forms", "elections.forms"]
+                "organisations.forms", "needs.forms", "grants.forms", "elections.forms", "photos.forms"]
 
 BAD = {
     "C0": "楼道扶手\x0b加装",

@@ -6,6 +6,7 @@ CELERY_BROKER_URL from the environment. A bad value stops the start with
 ImproperlyConfigured rather than running half-configured.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -106,6 +107,7 @@ INSTALLED_APPS = [
     "organisations",
     "needs",
     "grants",
+    "photos",
     "ninja",  # django-ninja: its docs page's assets come from our static files, not a CDN
     "api",
 ]
@@ -216,8 +218,32 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Uploaded photos (docs/operations.md, Photos): the file system under var/media by default, or an
+# S3-compatible bucket (django-storages; credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY,
+# the bucket and endpoint as JSON options). Nothing here is served at a public URL: every photo
+# goes through photos.views.image, which checks who asks.
+MEDIA_ROOT = Path(os.environ.get("YISHI_MEDIA_ROOT") or VAR_DIR / "media")
+MEDIA_URL = "/media/"  # unused: no URL serves MEDIA_ROOT directly
+_MEDIA_STORAGE = (os.environ.get("YISHI_MEDIA_STORAGE") or "file").strip().lower()
+try:
+    _MEDIA_OPTIONS = json.loads(os.environ.get("YISHI_MEDIA_STORAGE_OPTIONS") or "{}")
+except ValueError as exc:
+    raise ImproperlyConfigured(f"YISHI_MEDIA_STORAGE_OPTIONS must be a JSON object: {exc}") from exc
+if not isinstance(_MEDIA_OPTIONS, dict):
+    raise ImproperlyConfigured("YISHI_MEDIA_STORAGE_OPTIONS must be a JSON object.")
+if _MEDIA_STORAGE == "file":
+    _MEDIA_BACKEND = "django.core.files.storage.FileSystemStorage"
+    _MEDIA_OPTIONS = {"location": str(MEDIA_ROOT), **_MEDIA_OPTIONS}
+elif _MEDIA_STORAGE == "s3":
+    _MEDIA_BACKEND = "storages.backends.s3.S3Storage"
+    if not _MEDIA_OPTIONS.get("bucket_name"):
+        raise ImproperlyConfigured('YISHI_MEDIA_STORAGE=s3 needs "bucket_name" in YISHI_MEDIA_STORAGE_OPTIONS.')
+    # A private bucket: objects are read by the app (photos.views.image), never linked to.
+    _MEDIA_OPTIONS = {"default_acl": "private", "querystring_auth": True, "file_overwrite": False, **_MEDIA_OPTIONS}
+else:
+    raise ImproperlyConfigured(f"YISHI_MEDIA_STORAGE must be file or s3, not {_MEDIA_STORAGE!r}")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": _MEDIA_BACKEND, "OPTIONS": _MEDIA_OPTIONS},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

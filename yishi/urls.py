@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("needs.urls")),
     path("", include("organisations.urls")),
     path("", include("grants.urls")),
+    path("", include("photos.urls")),
     path("", include("api.urls")),
 ]
 
