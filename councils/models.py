@@ -29,6 +29,8 @@ class User(AbstractUser):
     language = models.CharField(
         _("语言"), max_length=10, choices=LANGUAGE_CHOICES, default="zh-hans", db_default="zh-hans"
     )
+    # Recorded by community staff; the age limit of an activity (R25) is checked against it.
+    birth_date = models.DateField(_("出生日期"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("用户")

@@ -270,6 +270,20 @@ class HistoryFindingAdmin(ReadOnlyAdmin):
     list_display = ["__str__"]
 
 
+from .models import Evaluation, EvaluatorAppointment  # noqa: E402 — performance evaluation (R26)
+
+
+@admin.register(EvaluatorAppointment)
+class EvaluatorAppointmentAdmin(ReadOnlyAdmin):
+    list_display = ["user", "subdistrict", "affiliation", "appointed_at", "ended_at"]
+    list_select_related = ["user", "subdistrict"]
+
+
+@admin.register(Evaluation)
+class EvaluationAdmin(ReadOnlyAdmin):
+    list_display = ["recorded_at", "community", "proposal", "project", "stage", "evaluation_class", "total", "grade"]
+    list_filter = ["stage", "evaluation_class", "grade"]
+    list_select_related = ["community", "proposal", "project"]
 @admin.register(Tender)
 class TenderAdmin(ReadOnlyAdmin):
     """R24: the tender itself; no bid, bidder or amount here (sealed until the close; see TenderBidAdmin)."""

@@ -96,3 +96,53 @@ class DonationMethod(models.TextChoices):
     CASH = "cash", _("现金")
     TRANSFER = "transfer", _("银行转账")
     COLLECTION = "collection", _("微信/支付宝收款记录")
+
+
+# --------------------------------------------------------------------------- performance evaluation (R26)
+
+
+class EvaluationStage(models.TextChoices):
+    MID_TERM = "mid_term", _("中期评估")
+    FINAL = "final", _("结项评估")
+
+
+class EvaluationClass(models.TextChoices):
+    """The three classes Chengdu's districts evaluate community-fund projects by."""
+
+    HARDWARE = "hardware", _("硬件维护类")
+    PROFESSIONAL = "professional", _("专业服务类")
+    RESIDENT_RUN = "resident_run", _("居民自治类")
+
+
+class EvaluationGrade(models.TextChoices):
+    EXCELLENT = "excellent", _("优秀")
+    GOOD = "good", _("良好")
+    PASS = "pass", _("合格")
+    FAIL = "fail", _("不合格")
+
+
+# Criteria of each class: (code, label, full points); the points of a class add up to 100.
+EVALUATION_CRITERIA: dict[str, tuple[tuple[str, object, int], ...]] = {
+    EvaluationClass.HARDWARE: (
+        ("process", _("程序规范：议事、公示、比选、验收记录齐全"), 25),
+        ("funds", _("资金使用：按预算支出、拨付及时、结余退回"), 25),
+        ("quality", _("工程质量：按期完工、验收合格"), 30),
+        ("satisfaction", _("居民满意度"), 20),
+    ),
+    EvaluationClass.PROFESSIONAL: (
+        ("process", _("程序规范：计划、服务记录、报告齐全"), 20),
+        ("delivery", _("服务完成：服务人次与计划目标"), 30),
+        ("expertise", _("专业水平：方案、人员与方法"), 20),
+        ("participation", _("居民参与：报名、签到与志愿服务"), 15),
+        ("satisfaction", _("居民满意度"), 15),
+    ),
+    EvaluationClass.RESIDENT_RUN: (
+        ("process", _("程序规范：议事、公示与记录"), 20),
+        ("participation", _("居民参与：出力、自筹与志愿服务"), 30),
+        ("results", _("实施成效：目标达成与持续运行"), 30),
+        ("satisfaction", _("居民满意度"), 20),
+    ),
+}
+
+# Grade by total points (of 100): at least 90 excellent, 80 good, 60 pass.
+GRADE_FLOORS = ((90, EvaluationGrade.EXCELLENT), (80, EvaluationGrade.GOOD), (60, EvaluationGrade.PASS))

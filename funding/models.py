@@ -23,6 +23,9 @@ from .enums import (
     DonationMethod,
     DonorKind,
     EntryKind,
+    EvaluationClass,
+    EvaluationGrade,
+    EvaluationStage,
     FundKind,
     PayerKind,
     RefundCause,
@@ -788,6 +791,79 @@ class MonthlyAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.fund} {self.month:%Y-%m}"
+
+
+class EvaluatorAppointment(models.Model):
+    """An evaluator (a third-party assessor, an expert) appointed by street-office staff for a subdistrict (R26)."""
+
+    subdistrict = models.ForeignKey("councils.Subdistrict", on_delete=models.PROTECT,
+                                    related_name="evaluator_appointments", verbose_name=_("街道"))
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="evaluator_appointments",
+                             verbose_name=_("评估人"))
+    affiliation = models.CharField(_("所在机构"), max_length=120, blank=True)
+    appointed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("委托人"))
+    appointed_at = models.DateTimeField(_("委托时间"), default=timezone.now)
+    ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    ended_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                 verbose_name=_("结束人"))
+
+    class Meta:
+        verbose_name = _("评估人委托")
+        verbose_name_plural = _("评估人委托")
+        ordering = ["-appointed_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["subdistrict", "user"], condition=Q(ended_at__isnull=True),
+                                    name="evaluator_one_open_appointment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.subdistrict}"
+
+
+class Evaluation(models.Model):
+    """绩效评估: a mid-term or final evaluation of a proposal's project or a service project (R26)."""
+
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="evaluations",
+                                  verbose_name=_("社区"))
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="evaluations", verbose_name=_("议案"))
+    project = models.ForeignKey("needs.ServiceProject", on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="evaluations", verbose_name=_("服务项目"))
+    stage = models.CharField(_("评估阶段"), max_length=16, choices=EvaluationStage.choices)
+    evaluation_class = models.CharField(_("项目类别"), max_length=16, choices=EvaluationClass.choices)
+    # {criterion code: points}, each within the criterion's full points (enums.EVALUATION_CRITERIA).
+    scores = models.JSONField(_("各项得分"))
+    total = models.DecimalField(_("总分"), max_digits=4, decimal_places=1)
+    grade = models.CharField(_("等级"), max_length=16, choices=EvaluationGrade.choices)
+    findings = models.TextField(_("评估发现"), max_length=4000)
+    evaluator = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("评估人"))
+    appointment = models.ForeignKey(EvaluatorAppointment, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="evaluations", verbose_name=_("委托"))
+    recorded_at = models.DateTimeField(_("评估时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("绩效评估")
+        verbose_name_plural = _("绩效评估")
+        ordering = ["-recorded_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(proposal__isnull=False) & Q(project__isnull=True))
+                | (Q(proposal__isnull=True) & Q(project__isnull=False)),
+                name="evaluation_one_subject",
+            ),
+            models.UniqueConstraint(fields=["proposal", "stage"], condition=Q(proposal__isnull=False),
+                                    name="evaluation_once_per_proposal_stage"),
+            models.UniqueConstraint(fields=["project", "stage"], condition=Q(project__isnull=False),
+                                    name="evaluation_once_per_project_stage"),
+            models.CheckConstraint(condition=Q(total__gte=0) & Q(total__lte=100), name="evaluation_total_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} · {self.get_stage_display()}"
+
+    @property
+    def subject(self):
+        return self.proposal if self.proposal_id else self.project
 
 
 # --------------------------------------------------------------------------- open tenders (R24)

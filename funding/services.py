@@ -838,3 +838,8 @@ __all__ = [
     "savings_split",
     "settlement_record",
 ]
+
+
+# --------------------------------------------------------------------------- performance evaluation (R26), in funding.evaluation
+
+from .evaluation import evaluation_record, evaluator_appoint, evaluator_end  # noqa: E402,F401

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .views import evaluation as evaluation_views
 
 app_name = "funding"
 urlpatterns = [
@@ -57,4 +58,11 @@ urlpatterns = [
     # Public: the signed checkpoints of the history chains, for anyone to keep (R14).
     path("history/checkpoints/", views.checkpoint_list, name="checkpoints"),
     path("history/checkpoints.json", views.checkpoint_list_json, name="checkpoints_json"),
+    # Performance evaluation (R26): evaluators' workbench, appointments, the subdistrict report.
+    path("evaluation/", evaluation_views.workbench, name="evaluations"),
+    path("evaluation/<str:kind>/<int:pk>/new/", evaluation_views.evaluation_add, name="evaluation_add"),
+    path("evaluation/appointments/", evaluation_views.appoint, name="evaluator_appoint"),
+    path("evaluation/appointments/<int:pk>/end/", evaluation_views.appointment_end, name="evaluator_end"),
+    path("evaluation/report/", evaluation_views.report_page, name="evaluation_report"),
+    path("evaluation/report.csv", evaluation_views.report_export, name="evaluation_report_csv"),
 ]

@@ -103,3 +103,19 @@ class ResponseTimeAdmin(admin.ModelAdmin):
 
     list_display = ["community", "days"]
     list_select_related = ["community"]
+
+
+from .models import Activity, Signup  # noqa: E402 — the activities (R25)
+
+
+@admin.register(Activity)
+class ActivityAdmin(ReadOnlyAdmin):
+    list_display = ["starts_at", "title", "project", "place", "capacity", "min_age"]
+    list_select_related = ["project"]
+
+
+@admin.register(Signup)
+class SignupAdmin(ReadOnlyAdmin):
+    list_display = ["activity", "resident", "status", "signed_up_at", "checked_in_at", "checkin_method"]
+    list_filter = ["status", "checkin_method"]
+    list_select_related = ["activity", "resident"]

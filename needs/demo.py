@@ -24,6 +24,7 @@ from organisations.enums import MemberRole
 from organisations.models import Organisation, OrganisationMember
 from organisations.validators import credit_code_check_char
 
+from . import demo_activities
 from . import services as ns
 
 D = Decimal
@@ -163,6 +164,7 @@ def seed(builder) -> None:
         with builder.at(builder.day(-44 + week * 7, 13)):
             ns.service_record(project=canteen, actor=users["mulin_admin"], served_on=builder.day(-44 + week * 7, 0).date(),
                               people_served=180 + week * 6, hours="15.0", volunteers=8, notes="一周午餐")
+    demo_activities.canteen(builder, canteen, users["mulin_admin"], residents)  # R25, before it completes
     with builder.at(builder.day(-4, 16)):
         ns.project_complete(project=canteen, actor=users["mulin_admin"],
                             report="六周供餐 1 170 人次，送餐上门 210 人次；老人自付 8 元/餐，其余由互助社筹集。")
@@ -187,6 +189,7 @@ def seed(builder) -> None:
             ns.service_record(project=school, actor=users["social_worker"],
                               served_on=builder.day(-38 + week * 7, 0).date(), people_served=110, hours="10.0",
                               volunteers=3, notes="作业辅导")
+    demo_activities.school(builder, school, users["yd_org2"], residents)  # R25: by the centre's admin
 
     # ---- home repairs: listed, two claims waiting for the community
     with builder.at(builder.day(-35, 9)):

@@ -89,3 +89,19 @@ class NeedsEventKind(models.TextChoices):
     SERVICE_RATED = "service_rated", _("服务评价")
     PHOTO_ADDED = "photo_added", _("添加照片")
     PHOTO_REMOVED = "photo_removed", _("删除照片")
+    # Activities of a project (R25).
+    ACTIVITY_PUBLISHED = "activity_published", _("发布活动")
+    ACTIVITY_SIGNED_UP = "activity_signed_up", _("活动报名")
+    ACTIVITY_CANCELLED = "activity_cancelled", _("取消报名")
+    ACTIVITY_CHECKED_IN = "activity_checked_in", _("活动签到")
+
+
+class SignupStatus(models.TextChoices):
+    SIGNED_UP = "signed_up", _("已报名")
+    CANCELLED = "cancelled", _("已取消")
+
+
+class CheckinMethod(models.TextChoices):
+    QR = "qr", _("扫码签到")
+    LIST = "list", _("名单签到")
+

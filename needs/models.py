@@ -17,11 +17,13 @@ from yishi.history import AppendOnlyQuerySet
 from .enums import (
     DEFAULT_RESPONSE_DAYS,
     Channel,
+    CheckinMethod,
     ClaimStatus,
     NeedCategory,
     NeedsEventKind,
     NeedStatus,
     ProjectStatus,
+    SignupStatus,
 )
 
 User = settings.AUTH_USER_MODEL
@@ -275,3 +277,81 @@ class NeedsEvent(models.Model):
         verbose_name = _("需求与项目记录")
         verbose_name_plural = _("需求与项目记录")
         ordering = ["pk"]
+
+
+class Activity(models.Model):
+    """活动: one dated event of a service project that residents sign up for (R25)."""
+
+    project = models.ForeignKey(ServiceProject, on_delete=models.PROTECT, related_name="activities",
+                                verbose_name=_("服务项目"))
+    # The project's community, copied so the public calendar reads one index.
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="activities",
+                                  verbose_name=_("社区"))
+    title = models.CharField(_("活动名称"), max_length=80)
+    description = models.TextField(_("活动内容"), max_length=2000, blank=True)
+    starts_at = models.DateTimeField(_("开始时间"))
+    ends_at = models.DateTimeField(_("结束时间"))
+    place = models.CharField(_("地点"), max_length=120)
+    capacity = models.PositiveIntegerField(_("名额"))
+    min_age = models.PositiveSmallIntegerField(_("最低年龄"), null=True, blank=True)
+    published_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("发布人"))
+    published_at = models.DateTimeField(_("发布时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("活动")
+        verbose_name_plural = _("活动")
+        ordering = ["starts_at", "pk"]
+        indexes = [
+            # The public calendar: a community's activities from a day on.
+            models.Index(fields=["community", "starts_at"]),
+            # The day-before reminder: activities starting in a window.
+            models.Index(fields=["starts_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(capacity__gte=1) & Q(capacity__lte=10000),
+                                   name="activity_capacity_range"),
+            models.CheckConstraint(condition=Q(min_age__isnull=True) | Q(min_age__lte=120),
+                                   name="activity_min_age_range"),
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="activity_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Signup(models.Model):
+    """报名: a verified resident's place at an activity; once per resident (a cancelled one is taken up again)."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="signups", verbose_name=_("活动"))
+    resident = models.ForeignKey(User, on_delete=models.PROTECT, related_name="activity_signups",
+                                 verbose_name=_("居民"))
+    status = models.CharField(_("状态"), max_length=16, choices=SignupStatus.choices, default=SignupStatus.SIGNED_UP)
+    signed_up_at = models.DateTimeField(_("报名时间"), default=timezone.now)
+    cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                     verbose_name=_("取消人"))
+    checked_in_at = models.DateTimeField(_("签到时间"), null=True, blank=True)
+    checked_in_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                      verbose_name=_("签到经办人"))
+    checkin_method = models.CharField(_("签到方式"), max_length=8, choices=CheckinMethod.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("活动报名")
+        verbose_name_plural = _("活动报名")
+        ordering = ["signed_up_at", "pk"]
+        constraints = [
+            # R25: a resident signs up once per activity, also under double taps.
+            models.UniqueConstraint(fields=["activity", "resident"], name="signup_once_per_activity"),
+            models.CheckConstraint(
+                condition=~Q(status=SignupStatus.CANCELLED) | Q(checked_in_at__isnull=True),
+                name="signup_cancelled_not_checked_in",
+            ),
+            models.CheckConstraint(
+                condition=Q(checked_in_at__isnull=True) | ~Q(checkin_method=""), name="signup_checkin_has_method"
+            ),
+        ]
+        indexes = [models.Index(fields=["resident", "status"])]
+
+    @property
+    def active(self) -> bool:
+        return self.status == SignupStatus.SIGNED_UP

@@ -1,10 +1,11 @@
 """Reads of needs and projects for pages and services (R16, R17)."""
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .enums import DEFAULT_RESPONSE_DAYS, ClaimStatus, NeedStatus, ProjectStatus
-from .models import Claim, Need, NeedSupport, ResponseTime, ServiceProject
+from .models import Claim, Need, NeedSupport, ResponseTime, ServiceProject, ServiceRecord
 
 
 def response_days(community) -> int:
@@ -51,10 +52,21 @@ def needs_ledger(community, *, category=None, channel=None, status=None, overdue
 
 
 def projects_of(community, status=None):
-    """The project list with the confirmed organisation and people served, in one query."""
+    """The project list with the confirmed organisation and people served, in one query.
+
+    People served (R25) = the service records' people plus the check-ins at the project's activities.
+    """
+    from .models import Signup
+
     confirmed = Claim.objects.filter(project=OuterRef("pk"), status=ClaimStatus.CONFIRMED)
+    checkins = (Signup.objects.filter(activity__project=OuterRef("pk"), checked_in_at__isnull=False).order_by()
+                .values("activity__project").annotate(n=Count("pk")).values("n")[:1])
+    # Subqueries, not joins: a join with the needs would count each record once per need.
+    recorded = (ServiceRecord.objects.filter(project=OuterRef("pk")).order_by().values("project")
+                .annotate(s=Sum("people_served")).values("s")[:1])
     qs = ServiceProject.objects.filter(community=community).annotate(
-        served=Sum("records__people_served"),
+        served=Coalesce(Subquery(recorded, output_field=IntegerField()), Value(0))
+        + Coalesce(Subquery(checkins, output_field=IntegerField()), Value(0)),
         need_count=Count("needs", distinct=True),
         has_claim=Exists(confirmed),
     )

@@ -514,3 +514,15 @@ def service_rate(*, project: ServiceProject, resident, stars) -> ServiceRating:
         _event(community=project.community, kind=K.SERVICE_RATED, actor=resident, project=project,
                data={"stars": stars})
         return rating
+
+
+# --------------------------------------------------------------------------- activities (R25), in needs.activities
+
+from .activities import (  # noqa: E402,F401 — the public API names live here too
+    activity_cancel,
+    activity_checkin,
+    activity_checkin_by_token,
+    activity_publish,
+    activity_signup,
+    resident_birth_date_record,
+)

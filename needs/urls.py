@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from . import views_activities as activities
 
 app_name = "needs"
 urlpatterns = [
@@ -20,4 +21,16 @@ urlpatterns = [
     path("service-projects/<int:pk>/complete/", views.complete, name="complete"),
     path("service-projects/<int:pk>/rate/", views.rate, name="rate"),
     path("claims/<int:pk>/confirm/", views.confirm, name="confirm"),
+    # Activities of service projects (R25).
+    path("activities/", activities.calendar, name="activities"),
+    path("activities/mine/", activities.mine, name="activities_mine"),
+    path("activities/<int:pk>/", activities.detail, name="activity"),
+    path("activities/<int:pk>/signup/", activities.signup, name="activity_signup"),
+    path("activities/<int:pk>/roster/", activities.roster, name="activity_roster"),
+    path("activities/<int:pk>/door/", activities.door_sheet, name="activity_door"),
+    path("activities/signups/<int:pk>/cancel/", activities.cancel, name="activity_cancel"),
+    path("activities/signups/<int:pk>/checkin/", activities.checkin, name="activity_checkin"),
+    path("activities/checkin/<str:token>/", activities.qr_checkin, name="activity_qr_checkin"),
+    path("service-projects/<int:pk>/activities/", activities.project_activities, name="project_activities"),
+    path("service-projects/<int:pk>/birth-date/", activities.birth_date, name="birth_date_record"),
 ]

@@ -33,6 +33,7 @@ class NotificationKind(models.TextChoices):
     ELECTION_VOTING = "election_voting", _("推选投票开始")
     ELECTION_RUNOFF = "election_runoff", _("推选第二轮投票")
     ELECTION_RESULT = "election_result", _("推选结果")
+    ACTIVITY_REMINDER = "activity_reminder", _("活动明天开始")
     TENDER_PUBLISHED = "tender_published", _("新的招标")
     TENDER_VOTING = "tender_voting", _("请为投标方投票")
 

@@ -48,6 +48,7 @@ from councils.models import (
 )
 from elections.demo import seed_elections
 from funding import services as fs
+from funding.demo_evaluation import seed_evaluation
 from funding.demo_foundation import seed_foundation
 from funding.enums import FundKind, Satisfaction
 from funding.models import Fund, Settlement
@@ -401,6 +402,7 @@ class DemoBuilder:
             needs_demo.seed(self)  # 三社联动: 玉东社区's needs, organisations, micro-grants (needs/demo.py)
             seed_foundation(self)  # 晋阳's community foundation: donations, two projects, monthly accounts
             seed_photos(self)  # photos of proposals, a roadshow, a need and the candidates (photos/demo.py)
+            seed_evaluation(self, BACK_GATE_TITLE, DEMO_PASSWORD)  # R26: the evaluator's final evaluation of 北苑后门
             tenders_demo.seed(self)  # R23/R24: a party proposal with an open tender, bids and residents' votes
         self._date_notifications()
         return self.report

@@ -30,6 +30,9 @@ NAV = [
     (_("统计图表"), "funding:charts", lambda r, auth: r.street_staff or r.supervisor or r.superuser),
     (_("监督"), "funding:supervision", lambda r, auth: r.supervisor or r.superuser),
     (_("需求与服务"), "needs:ledger", lambda r, auth: auth),
+    (_("社区活动"), "needs:activities", lambda r, auth: auth),
+    (_("绩效评估"), "funding:evaluations", lambda r, auth: r.street_staff or r.evaluator or r.superuser),
+    (_("评估报告"), "funding:evaluation_report", lambda r, auth: r.street_staff or r.supervisor or r.superuser),
     (_("需求台账"), "needs:staff", lambda r, auth: r.community_staff),
     (_("公益微创投"), "grants:calls", lambda r, auth: auth),
     (_("招标大厅"), "funding:tenders", lambda r, auth: auth),
@@ -64,6 +67,7 @@ WORK_TABS = [
     ("funding:supervision", "eye", lambda r: r.supervisor),
     ("proposals:review_queue", "work", lambda r: r.group_council),
     ("proposals:my_group", "group", lambda r: r.resident),
+    ("funding:evaluations", "work", lambda r: r.evaluator),
 ]
 
 

@@ -79,6 +79,14 @@ LIMITS: dict[str, tuple[int, int]] = {
     "elections:paper_ballot": (1000, HOUR),
     # Each photo is decoded and re-encoded (CPU): a person's real work is a few photos at a time.
     "photos:manage": (30, HOUR),
+    # Activities (R25) and evaluation (R26).
+    "needs:project_activities": (30, HOUR),
+    "needs:activity_signup": (30, 10 * MINUTE),
+    "needs:activity_qr_checkin": (30, 10 * MINUTE),
+    "needs:activity_checkin": (300, HOUR),
+    "needs:birth_date_record": (120, HOUR),
+    "funding:evaluation_add": (60, HOUR),
+    "funding:evaluator_appoint": (30, HOUR),
     "councils:party_posts": (30, HOUR),
     "funding:tender_publish": (20, HOUR),
     "funding:tender_bid": (20, HOUR),

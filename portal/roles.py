@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from councils.enums import CouncilKind, StaffLevel
 from councils.models import BoardSeat, Residency, Seat, StaffPost, User
+from funding.models import EvaluatorAppointment
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Roles:
     street_staff: bool = False
     supervisor: bool = False
     superuser: bool = False
+    evaluator: bool = False  # appointed by a street office to evaluate its projects (R26)
 
     @property
     def any_staff(self) -> bool:
@@ -35,7 +37,7 @@ class Roles:
     def anything(self) -> bool:
         return any(
             (self.resident, self.group_council, self.community_council, self.community_staff,
-             self.street_staff, self.supervisor)
+             self.street_staff, self.supervisor, self.evaluator)
         )
 
 
@@ -65,9 +67,11 @@ def user_roles(user, at=None) -> Roles:
             r_staff=Exists(posts.filter(level=StaffLevel.COMMUNITY)),
             r_street=Exists(posts.filter(level=StaffLevel.SUBDISTRICT)),
             r_supervisor=Exists(_current(BoardSeat.objects.filter(user=me), at)),
+            r_evaluator=Exists(EvaluatorAppointment.objects.filter(user=me, ended_at__isnull=True)),
         )
         .values(
-            "r_resident", "r_pending", "r_group", "r_community", "r_staff", "r_street", "r_supervisor"
+            "r_resident", "r_pending", "r_group", "r_community", "r_staff", "r_street", "r_supervisor",
+            "r_evaluator",
         )
         .first()
     )
@@ -82,6 +86,7 @@ def user_roles(user, at=None) -> Roles:
         street_staff=row["r_street"],
         supervisor=row["r_supervisor"],
         superuser=user.is_superuser,
+        evaluator=row["r_evaluator"],
     )
 
 

@@ -8,11 +8,13 @@ refused POST (anything but a redirect to the next page) must change nothing.
 
 import importlib
 import inspect
+from datetime import timedelta
 
 import pytest
 from django import forms
 from django.apps import apps
 from django.urls import resolve, reverse
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,7 +27,7 @@ from tests.test_views_funding import funded, world
 pytestmark = pytest.mark.django_db
 
 FORM_MODULES = ["proposals.forms", "councils.forms", "funding.forms", "notifications.forms", "portal.forms",
-                "photos.forms"]
+                "needs.forms_activities", "funding.views.evaluation", "photos.forms"]
 FORMSET_MANAGEMENT = {"lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "0", "lines-MIN_NUM_FORMS": "1",
                       "lines-MAX_NUM_FORMS": "50"}
 
@@ -61,7 +63,10 @@ def form_fields(module_names) -> set[str]:
 
 def _field_names():
     return sorted(form_fields(FORM_MODULES) | {"account", "voter", "resident", "author", "proxy_reason", "proxy_detail", "confirm",
-                           "next", "op", "remove", "community", "council"})
+                           "next", "op", "remove", "community", "council",
+                           # the evaluation form's criteria (fields made per class)
+                           "score_process", "score_participation", "score_results", "score_satisfaction",
+                           "score_delivery", "score_expertise"})
 
 
 FIELDS = _field_names()
@@ -70,8 +75,9 @@ WATCHED = [
     "proposals.Notice", "proposals.Opinion", "proposals.Hold", "proposals.Rating", "proposals.AgendaItem",
     "funding.Fund", "funding.LedgerEntry", "funding.Contribution", "funding.Bid", "funding.BudgetReview",
     "funding.Acceptance", "funding.Settlement", "councils.Seat", "councils.BoardSeat", "councils.Residency",
-    "councils.Meeting", "notifications.Notification", "photos.Photo", "councils.StaffPost", "funding.Tender",
-    "funding.TenderBid", "funding.BidderVote",
+    "councils.Meeting", "notifications.Notification", "photos.Photo",
+    "needs.Activity", "needs.Signup", "funding.Evaluation", "funding.EvaluatorAppointment",
+    "councils.StaffPost", "funding.Tender", "funding.TenderBid", "funding.BidderVote",
 ]
 
 
@@ -91,6 +97,14 @@ def scene(db):
     money = funded(w)
     contribute(w, money, "100")
     held = Meeting.objects.filter(council=w.group_council).first()
+    from needs import activities as acts
+    from needs import services as ns
+    from tests.sanshe_support import claimed_project, organisation
+
+    project, org = claimed_project(w, organisation(w, "活动服务社"))
+    activity = ns.activity_publish(project=project, actor=w.staff, title="讲座", place="活动室", capacity=5,
+                                   starts_at=timezone.now() + timedelta(minutes=30))
+    signup = ns.activity_signup(activity=activity, resident=w.residents[0])
     # R24: a tender open for bids (its proposal's state is not what these forms check).
     from datetime import timedelta
 
@@ -147,6 +161,14 @@ def scene(db):
         (reverse("notifications:preferences"), res),
         (reverse("portal:large_text"), res),
         (reverse("photos:manage", args=["proposal", draft.pk]), w.author),
+        (reverse("needs:project_activities", args=[project.pk]), org.admin),
+        (reverse("needs:activity_signup", args=[activity.pk]), res),
+        (reverse("needs:activity_qr_checkin", args=[acts.checkin_token(activity)]), res),
+        (reverse("needs:activity_checkin", args=[signup.pk]), s),
+        (reverse("needs:activity_cancel", args=[signup.pk]), w.residents[0]),
+        (reverse("needs:birth_date_record", args=[project.pk]), s),
+        (reverse("funding:evaluation_add", args=["project", project.pk]), st_),
+        (reverse("funding:evaluator_appoint"), st_),
         (reverse("councils:party_posts"), st_),
         (reverse("funding:tender_publish", args=["proposal", money.pk]), g),
         (reverse("funding:tender_bid", args=[tender.pk]), bidder.admin),

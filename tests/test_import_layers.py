@@ -23,8 +23,8 @@ ALLOWED = {
     "proposals": {"councils", "outbox", "yishi"},
     "elections": {"councils", "notifications", "yishi"},
     "notifications": {"proposals", "councils", "outbox", "yishi"},
-    # R24: open tenders take bids from organisations and may be for a service project of needs.
-    "funding": {"needs", "organisations", "proposals", "councils", "notifications", "yishi"},
+    # needs and organisations: the performance evaluation of service projects (R26); open tenders take bids from organisations, also for service projects (R24).
+    "funding": {"proposals", "councils", "notifications", "needs", "organisations", "yishi"},
     "needs": {"organisations", "councils", "notifications", "yishi"},
     "grants": {"funding", "organisations", "councils", "notifications", "yishi"},
     "api": {"elections", "funding", "grants", "needs", "organisations", "proposals", "councils", "yishi"},

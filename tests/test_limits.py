@@ -150,6 +150,7 @@ NOT_CREATING = {
     "organisations:activate": "once", "organisations:graduate": "once per incubation",
     "grants:accept": "once per award", "grants:close": "once per call",
     "elections:close": "idempotent", "elections:runoff_open": "once per round",
+    "needs:activity_cancel": "once per sign-up", "funding:evaluator_end": "once per appointment",
 }
 
 

@@ -312,6 +312,8 @@ CELERY_BEAT_SCHEDULE = {
     # Delivers outbox rows whose fast path failed (broker or worker down) and retries failed mail.
     "relay-outbox": {"task": "outbox.tasks.relay_outbox", "schedule": 60.0},
     "notify-overdue-needs": {"task": "needs.tasks.notify_overdue_needs", "schedule": crontab(hour=8, minute=30)},
+    # R25: the day-before reminder of activities, hourly in the day (a sign-up made late still gets one).
+    "remind-activities": {"task": "needs.tasks.remind_activities", "schedule": crontab(hour="9-20", minute=5)},
     "open-closed-tenders": {"task": "funding.tasks.open_closed_tenders", "schedule": 300.0},
     "post-foundation-accounts": {
         "task": "funding.tasks.post_foundation_accounts",

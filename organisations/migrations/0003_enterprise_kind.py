@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('councils', '0003_party_posts'),
+        ('councils', '0004_party_posts'),
         ('organisations', '0002_conflict_flags'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

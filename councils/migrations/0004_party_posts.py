@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('councils', '0002_user_language'),
+        ('councils', '0003_user_birth_date'),
     ]
 
     operations = [

@@ -9,8 +9,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('councils', '0003_party_posts'),
-        ('funding', '0006_designated_grants'),
+        ('councils', '0004_party_posts'),
+        ('funding', '0007_evaluation'),
         ('needs', '0002_initial'),
         ('organisations', '0003_enterprise_kind'),
         ('proposals', '0007_party_proposals_tender_events'),
