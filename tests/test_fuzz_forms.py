@@ -106,12 +106,7 @@ def scene(db):
                                    starts_at=timezone.now() + timedelta(minutes=30))
     signup = ns.activity_signup(activity=activity, resident=w.residents[0])
     # R24: a tender open for bids (its proposal's state is not what these forms check).
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     from funding.models import Tender
-    from tests.sanshe_support import organisation
 
     tender = Tender.objects.create(community=w.community, proposal=money, title=money.title, requirements="要求",
                                    published_by=w.group_members[0], closes_at=timezone.now() + timedelta(days=2),
