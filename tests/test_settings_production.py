@@ -157,7 +157,7 @@ def test_beat_schedule_names_only_registered_tasks():
     assert {entry["task"] for entry in schedule.values()} <= set(app.tasks)
     assert {"close-due-ballots", "remind-ballot-electors", "notify-ended-notices", "remind-monthly-meetings",
             "warn-fund-calendar", "send-digests", "history-checkpoint", "relay-outbox", "tend-elections",
-            "notify-overdue-needs", "post-foundation-accounts", "remind-activities"} == set(schedule)
+            "notify-overdue-needs", "post-foundation-accounts", "remind-activities", "open-closed-tenders"} == set(schedule)
 
 
 def test_gunicorn_config_binds_and_logs_to_stdout():
