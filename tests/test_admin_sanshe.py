@@ -37,6 +37,7 @@ def records(django_db_setup, django_db_blocker):
             data = sanshe_world()
             data.update(foundation_records(data["world"]))
             data["incubation"] = incubation(data["world"], data["org"])
+            data.update(activity_and_conflict(data["world"], data["org"], data["needs"][0]))
             from needs.models import ResponseTime
 
             ResponseTime.objects.create(community=data["world"].community, days=10)
@@ -44,6 +45,30 @@ def records(django_db_setup, django_db_blocker):
         finally:
             transaction.rollback()
             transaction.set_autocommit(True)
+
+
+def activity_and_conflict(world, org, need):
+    """A running project of ``org``: its claim confirmed by a staff member who is also in ``org`` (the service
+    writes a conflict flag), an activity published on it and a resident's sign-up."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    import needs.services as ns
+    import organisations.services as os_
+
+    os_.organisation_member_add(organisation=org, user=world.staff, actor=org.admin)
+    today = timezone.localdate()
+    project = ns.service_project_list(
+        community=world.community, actor=world.staff, title="四点半学堂", description="放学后的作业辅导",
+        needs=[need], people_target=20, starts_on=today, ends_on=today + timedelta(days=60),
+    )
+    claim = ns.project_claim(project=project, organisation=org, actor=org.admin, plan="每周一到周五下午")
+    ns.claim_confirm(claim=claim, actor=world.staff)
+    activity = ns.activity_publish(project=project, actor=world.staff, title="作业辅导",
+                                   starts_at=timezone.now() + timedelta(days=2), place="社区活动室", capacity=10)
+    signup = ns.activity_signup(activity=activity, resident=world.residents[2])
+    return {"activity": activity, "signup": signup}
 
 
 @pytest.fixture
