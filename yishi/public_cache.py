@@ -19,14 +19,20 @@ together when the minute turned); the lock lasts as long as one render at most (
 Only the page's ``content`` partial is cached, never the whole response: the layout around it
 carries the per-response CSP nonce, the CSRF token, the language switch and the large-text switch.
 The cache is Django's default (Redis in production, shared by every worker; each worker's memory
-without ``REDIS_URL``); while Redis is down every request renders (yishi.cache).
+without ``REDIS_URL``); while Redis is down every request renders: yishi.cache degrades quietly,
+and with any other backend the lookups here catch the error themselves (a page never fails
+because its cache is unreachable).
 """
+
+import logging
 
 from django.apps import apps
 from django.core.cache import cache
 from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+
+logger = logging.getLogger(__name__)
 
 TIMEOUT = 300
 LOCK_TIMEOUT = 5
@@ -65,16 +71,27 @@ def cached_fragment(page: str, version: str, render, *, fresh=None):
     ``render`` may raise (a 404): nothing is stored then.
     """
     key = f"{page}:{version}"
-    body = cache.get(key)
-    if body is not None and (fresh is None or fresh(body)):
-        return body
-    if cache.add(f"{key}:lock", 1, LOCK_TIMEOUT):
+    try:
+        body = cache.get(key)
+        if body is not None and (fresh is None or fresh(body)):
+            return body
+        rendering_here = cache.add(f"{key}:lock", 1, LOCK_TIMEOUT)
+    except Exception:  # the cache (Redis) is unreachable: render, as with no cache at all
+        logger.warning("public page rendered without its cache, the cache is unreachable: %s", page, exc_info=True)
+        return render()
+    if rendering_here:
         body = render()
-        cache.set_many({key: body, f"{page}:last": body}, TIMEOUT)
+        try:
+            cache.set_many({key: body, f"{page}:last": body}, TIMEOUT)
+        except Exception:
+            logger.warning("public page not stored, the cache is unreachable: %s", page, exc_info=True)
         return body
     # Another request is rendering this version right now: the version before it, rendered
     # moments ago, rather than one more render of the same page.
-    body = cache.get(f"{page}:last")
+    try:
+        body = cache.get(f"{page}:last")
+    except Exception:
+        body = None
     return body if body is not None and (fresh is None or fresh(body)) else render()
 
 
