@@ -6,6 +6,7 @@ so a CI image that lost its browser cannot pass by skipping them.
 """
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,34 @@ def _save_failure_pages(request, contexts) -> None:
                 (out / f"page{n}.url").write_text(page.url)
             except Exception:
                 pass
+
+
+class _OneRequestAtATime:
+    """The live server's application, one request at a time.
+
+    On SQLite the test database is in memory and the live server's threads share its one
+    connection; a page with several photos makes the browser ask for them at once, and
+    concurrent use of one SQLite connection fails ("bad parameter or other API misuse").
+    The response body (a photo's bytes) is sent outside the lock; it reads no database.
+    """
+
+    def __init__(self, application):
+        self.application = application
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            return self.application(environ, start_response)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _serial_live_server_on_sqlite(live_server):
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        httpd = live_server.thread.httpd
+        httpd.set_app(_OneRequestAtATime(httpd.get_app()))
+    return live_server
 
 
 @pytest.fixture
