@@ -7,20 +7,15 @@ before the close — the published message carries the tender only.
 
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.translation import gettext as _
 
 from notifications.enums import NotificationKind as K
+from notifications.messages import Msg as _  # put into words in each reader's language when shown
+from notifications.messages import When
 from notifications.services import notifications_create
 from organisations.enums import ENTERPRISE_MAY_BID, MAY_BID, MemberRole, OrganisationKind
 from organisations.models import OrganisationMember
 
 from .models import Tender
-
-
-def _local(at) -> str:
-    return date_format(timezone.localtime(at), "Y-m-d H:i")
 
 
 def eligible_admins(tender: Tender) -> list[int]:
@@ -39,7 +34,7 @@ def tender_published(tender_id: int) -> int:
         users=eligible_admins(tender), kind=K.TENDER_PUBLISHED,
         title=_("新的招标：%(title)s") % {"title": tender.title},
         body=_("%(community)s发布招标“%(title)s”，投标截止 %(at)s。") % {
-            "community": tender.community.name, "title": tender.title, "at": _local(tender.closes_at)},
+            "community": tender.community.name, "title": tender.title, "at": When(tender.closes_at)},
         url=reverse("funding:tender", args=[tender.pk]), key=f"tender:{tender.pk}:published",
     )
 
@@ -55,7 +50,7 @@ def tender_voting(tender_id: int) -> int:
         users=list(voters_of(tender).values_list("user_id", flat=True)), kind=K.TENDER_VOTING,
         title=_("请为“%(title)s”的投标方投票") % {"title": tender.title},
         body=_("“%(title)s”的投标已截止，共 %(n)d 家投标，报价已公开。请在 %(at)s 前投票，每人一票。") % {
-            "title": tender.title, "n": n, "at": _local(tender.votes_close_at)},
+            "title": tender.title, "n": n, "at": When(tender.votes_close_at)},
         url=reverse("funding:tender_ballot", args=[tender.pk]), key=f"tender:{tender.pk}:voting",
         proposal=tender.proposal,
     )

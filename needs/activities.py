@@ -342,8 +342,10 @@ def activity_reminders_send(*, now=None) -> int:
     cancelling and check-in check their own times when they are attempted.
     """
     from django.urls import reverse
+    from django.utils.translation import gettext_noop
 
     from notifications.enums import NotificationKind
+    from notifications.messages import Msg, When
     from notifications.services import notifications_create
 
     now = now or timezone.now()
@@ -355,11 +357,11 @@ def activity_reminders_send(*, now=None) -> int:
         users = list(Signup.objects.filter(activity=activity, status=S.SIGNED_UP).values_list("resident_id", flat=True))
         if not users:
             continue
-        when = timezone.localtime(activity.starts_at).strftime("%m-%d %H:%M")
         sent += notifications_create(
-            users=users, kind=NotificationKind.ACTIVITY_REMINDER, title=_("活动提醒：%(title)s") % {"title": activity.title},
-            body=_("您报名的“%(title)s”将于 %(when)s 在%(place)s开始。到场后扫门口的二维码签到；不能来请在“我的报名”里取消，把名额让给别人。")
-            % {"title": activity.title, "when": when, "place": activity.place},
+            users=users, kind=NotificationKind.ACTIVITY_REMINDER,
+            title=Msg(gettext_noop("活动提醒：%(title)s")) % {"title": activity.title},
+            body=Msg(gettext_noop("您报名的“%(title)s”将于 %(when)s 在%(place)s开始。到场后扫门口的二维码签到；不能来请在“我的报名”里取消，把名额让给别人。"))
+            % {"title": activity.title, "when": When(activity.starts_at), "place": activity.place},
             url=reverse("needs:activity", args=[activity.pk]), key=f"activity:{activity.pk}:reminder",
         )
     return sent

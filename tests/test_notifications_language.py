@@ -151,10 +151,13 @@ def test_the_preferences_page_sets_the_mail_language(client, db):
 def _notify_msgids():
     """Every sentence the notify modules can store (the first argument of each ``_(...)`` call)."""
     found = []
-    for name in ("notifications/services.py", "needs/notify.py", "grants/notify.py", "elections/notify.py"):
+    stored = {"_"}
+    for name, calls in (("notifications/services.py", stored), ("needs/notify.py", stored),
+                        ("grants/notify.py", stored), ("elections/notify.py", stored),
+                        ("funding/tender_notify.py", stored), ("needs/activities.py", {"gettext_noop"})):
         tree = ast.parse((ROOT / name).read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_"
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in calls
                     and node.args and isinstance(node.args[0], ast.Constant)):
                 found.append((name, node.args[0].value))
     return found
@@ -185,3 +188,13 @@ def test_messages_render_parameters_in_the_readers_language():
     # Unknown shapes and a msgid whose translation lost a parameter never raise.
     assert messages.render({"m": "%(gone)s 条", "p": {"other": 1}}) == "%(gone)s 条"
     assert messages.render({"choice": "no.such.Enum", "v": "x"}) == "x"
+
+
+def test_tender_and_activity_notices_are_stored_as_messages():
+    """The tender notices (R24) and the activity reminder (R25) are kept as message ids, not as sentences."""
+    for name in ("funding/tender_notify.py", "needs/activities.py"):
+        assert any(msgid for file, msgid in _notify_msgids() if file == name), name
+    tree = ast.parse((ROOT / "funding/tender_notify.py").read_text(encoding="utf-8"))
+    imported = {(node.module, alias.name, alias.asname) for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom) for alias in node.names}
+    assert ("notifications.messages", "Msg", "_") in imported

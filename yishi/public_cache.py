@@ -90,7 +90,7 @@ def cached_fragment(page: str, version: str, render, *, fresh=None):
     # moments ago, rather than one more render of the same page.
     try:
         body = cache.get(f"{page}:last")
-    except Exception:
+    except Exception:  # unreachable since the lookup above: render
         body = None
     return body if body is not None and (fresh is None or fresh(body)) else render()
 
