@@ -307,6 +307,7 @@ def page_list(t: dict) -> list[tuple]:
         ("api: grant calls", "/api/v1/grant-calls", None, False, None, False),
         ("api: grant awards", "/api/v1/grant-awards", None, False, None, False),
         ("api: elections", "/api/v1/elections", None, False, None, False),
+        ("api: tenders", "/api/v1/tenders", None, False, None, False),
         ("trivial view (again)", "/bench/trivial", None, False, None, False),
     ]
     return pages
