@@ -114,6 +114,7 @@ class Replica(Process):
 
     def wait_ready(self, timeout: float = 90) -> "Replica":
         deadline = time.monotonic() + timeout
+        refused = None
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 pytest.fail(f"{self.name} exited with {self.proc.returncode}:\n{self.log[-3000:]}")
@@ -121,10 +122,10 @@ class Replica(Process):
                 status, _headers, _body = request("127.0.0.1", self.port, "GET", "/healthz/ready")
                 if status == 200:
                     return self
-            except OSError:
-                pass
+            except OSError as exc:  # not listening yet
+                refused = exc
             time.sleep(0.3)
-        pytest.fail(f"{self.name} not ready after {timeout}s:\n{self.log[-3000:]}")
+        pytest.fail(f"{self.name} not ready after {timeout}s (last: {refused!r}):\n{self.log[-3000:]}")
 
 
 def request(host: str, port: int, method: str, path: str, body: bytes | None = None,
@@ -149,9 +150,11 @@ class Proxy:
         self.lock = threading.Lock()
         proxy = self
 
+        self.log: list[str] = []  # one line per forwarded request, kept instead of printed
+
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
+            def log_message(self, format, *args):
+                proxy.log.append(format % args)
 
             def _forward(self):
                 length = int(self.headers.get("Content-Length") or 0)

@@ -58,9 +58,11 @@ def _text_fields(cls):
         for p in signature.parameters.values():
             if p.kind == p.KEYWORD_ONLY and p.default is inspect.Parameter.empty:
                 kwargs[p.name] = None
-        fields.update(cls(**kwargs).fields)
-    except Exception:  # a form whose __init__ needs real querysets: its declared fields are checked
-        pass
+        form = cls(**kwargs)
+    except (TypeError, AttributeError, RuntimeError):  # its __init__ needs real objects or the database:
+        # the declared fields are checked
+        return fields
+    fields.update(form.fields)
     return fields
 
 
